@@ -1,0 +1,193 @@
+"""`policy-news` command line: the same stage functions as the DAG, no scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from policy_news.settings import get_settings
+
+
+def _print_table(headers: list[str], rows: list[tuple[Any, ...]]) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "db", None):
+        overrides["db_path"] = Path(args.db)
+    return get_settings(**overrides)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from policy_news.feeds import FeedConfigError
+    from policy_news.pipeline import run_pipeline
+
+    settings = _settings(args)
+    try:
+        summary = run_pipeline(
+            settings,
+            Path(args.feeds) if args.feeds else None,
+            limit=args.limit,
+            progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    except FeedConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stats = summary.stats
+    print(
+        f"run {summary.run_id}: {summary.outcome}; feeds ok {stats['feeds_ok']}, "
+        f"failed {stats['feeds_failed']}; new items {stats['items_new']}; "
+        f"articles loaded {summary.load.get('articles', 0)} "
+        f"(relevant {summary.load.get('relevant', 0)}), failed {stats['articles_failed']}"
+    )
+    if summary.message:
+        print(summary.message, file=sys.stderr)
+        return 1
+    print(f"database: {settings.db_path}  (analysts: {summary.load.get('snapshot')})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from policy_news import store
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"no database at {settings.db_path} yet: run `policy-news run` first")
+        return 1
+    with store.open_db(settings.db_path, read_only=True) as conn:
+        info = store.status(conn)
+    print(f"database: {settings.db_path}")
+    for table, count in info["counts"].items():
+        print(f"  {table:16} {count:>8}")
+    print(f"  relevant articles {info['relevant']:>7}")
+    print("last runs:")
+    _print_table(
+        ["run_id", "started_at", "outcome", "feeds_ok", "feeds_failed", "new", "loaded",
+         "relevant", "failed", "quarantined", "checks_failed", "message"],
+        [(r[0], str(r[1])[:19], *r[2:]) for r in info["runs"]],
+    )
+    return 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from policy_news import store
+
+    settings = _settings(args)
+    if args.action == "discover":
+        from policy_news.discover import discover_feeds
+
+        entries = discover_feeds(args.url, settings)
+        if not entries:
+            print(f"no feeds found at {args.url}", file=sys.stderr)
+            return 1
+        import yaml
+
+        print(yaml.safe_dump({"feeds": entries}, sort_keys=False), end="")
+        return 0
+    with store.open_db(settings.db_path, read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT feed_name, health, last_success_at, last_new_item_at, consecutive_failures, "
+            "fetches, avg_items_per_fetch, coalesce(auto_disabled_reason, last_error) "
+            "FROM feed_health ORDER BY health <> 'ok' DESC, feed_name"
+        ).fetchall()
+    _print_table(
+        ["feed", "health", "last_success", "last_new_item", "fails", "fetches", "items/fetch",
+         "reason"],
+        [(r[0], r[1], str(r[2] or "")[:16], str(r[3] or "")[:16], *r[4:]) for r in rows],
+    )
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from policy_news.tag_io import tag_jsonl
+    from policy_news.tagging import get_tagger
+
+    tagger = get_tagger(Path(args.taxonomy) if args.taxonomy else None)
+    inp = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        count = tag_jsonl(inp, out, tagger)
+    finally:
+        if inp is not sys.stdin:
+            inp.close()
+        if out is not sys.stdout:
+            out.close()
+    print(f"tagged {count} lines with taxonomy {tagger.version}", file=sys.stderr)
+    return 0
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from policy_news import store
+    from policy_news.retag import retag_articles
+    from policy_news.tagging import get_tagger
+
+    settings = _settings(args)
+    tagger = get_tagger(Path(args.taxonomy) if args.taxonomy else None)
+    counts = retag_articles(
+        settings.db_path,
+        tagger,
+        date.fromisoformat(args.since) if args.since else None,
+        date.fromisoformat(args.until) if args.until else None,
+        make_current=not args.not_current,
+    )
+    store.publish_snapshot(settings.db_path)
+    print(json.dumps(counts))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policy-news", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="fetch feeds, extract, tag, check and load once")
+    run.add_argument("--feeds", help="feed registry YAML (default: include/feeds.yaml)")
+    run.add_argument("--db", help="DuckDB file (default: $POLICY_NEWS_DB or data/policy_news.duckdb)")
+    run.add_argument("--limit", type=int, help="fetch at most N new articles")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="row counts and the last runs")
+    status.add_argument("--db")
+    status.set_defaults(func=cmd_status)
+
+    feeds = sub.add_parser("feeds", help="feed health; `feeds discover URL` finds a site's feeds")
+    feeds.add_argument("action", nargs="?", choices=["health", "discover"], default="health")
+    feeds.add_argument("url", nargs="?")
+    feeds.add_argument("--db")
+    feeds.set_defaults(func=cmd_feeds)
+
+    tag = sub.add_parser("tag", help="tag a JSONL stream (id, title, summary, text)")
+    tag.add_argument("--input", default="-")
+    tag.add_argument("--output", default="-")
+    tag.add_argument("--taxonomy", help="taxonomy YAML (default: the bundled one)")
+    tag.set_defaults(func=cmd_tag)
+
+    retag = sub.add_parser("retag", help="re-tag stored articles from their text")
+    retag.add_argument("--db")
+    retag.add_argument("--taxonomy")
+    retag.add_argument("--since", help="YYYY-MM-DD")
+    retag.add_argument("--until", help="YYYY-MM-DD")
+    retag.add_argument("--not-current", action="store_true", help="keep the current version")
+    retag.set_defaults(func=cmd_retag)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "feeds" and args.action == "discover" and not args.url:
+        print("usage: policy-news feeds discover URL", file=sys.stderr)
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

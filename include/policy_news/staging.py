@@ -1,0 +1,206 @@
+"""Parquet hand-off between tasks.
+
+Tasks pass paths and counts through XCom; records travel as Parquet files in a
+run-scoped folder. Explicit Arrow schemas keep empty batches and all-null
+columns typed, so the loader never guesses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TS = pa.timestamp("us", tz="UTC")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "feed_fetches": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("feed_name", pa.string()),
+            ("feed_url", pa.string()),
+            ("fetched_at", TS),
+            ("outcome", pa.string()),
+            ("http_status", pa.int32()),
+            ("bytes", pa.int64()),
+            ("etag", pa.string()),
+            ("last_modified", pa.string()),
+            ("body_hash", pa.string()),
+            ("items_seen", pa.int32()),
+            ("items_new", pa.int32()),
+            ("error_kind", pa.string()),
+            ("error", pa.string()),
+            ("duration_ms", pa.int32()),
+        ]
+    ),
+    "feed_items": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("url", pa.string()),
+            ("original_url", pa.string()),
+            ("feed_name", pa.string()),
+            ("title", pa.string()),
+            ("summary", pa.string()),
+            ("published_at", TS),
+            ("guid", pa.string()),
+        ]
+    ),
+    "articles": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("url", pa.string()),
+            ("final_url", pa.string()),
+            ("feed_name", pa.string()),
+            ("title", pa.string()),
+            ("summary", pa.string()),
+            ("text", pa.string()),
+            ("author", pa.string()),
+            ("site_name", pa.string()),
+            ("language", pa.string()),
+            ("published_at", TS),
+            ("date_source", pa.string()),
+            ("fetched_at", TS),
+            ("http_status", pa.int32()),
+            ("raw_html_gz", pa.binary()),
+            ("content_hash", pa.string()),
+            ("relevant", pa.bool_()),
+            ("relevance_score", pa.float64()),
+            ("taxonomy_version", pa.string()),
+        ]
+    ),
+    "failures": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("url", pa.string()),
+            ("feed_name", pa.string()),
+            ("title", pa.string()),
+            ("summary", pa.string()),
+            ("feed_published_at", TS),
+            ("stage", pa.string()),
+            ("error_kind", pa.string()),
+            ("error", pa.string()),
+            ("http_status", pa.int32()),
+            ("failed_at", TS),
+        ]
+    ),
+    "article_topics": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("subtopic", pa.string()),
+            ("taxonomy_version", pa.string()),
+            ("score", pa.float64()),
+            ("evidence", pa.string()),
+            ("field", pa.string()),
+            ("start_offset", pa.int32()),
+            ("end_offset", pa.int32()),
+            ("rule_id", pa.string()),
+        ]
+    ),
+    "article_facts": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("taxonomy_version", pa.string()),
+            ("fact_index", pa.int32()),
+            ("kind", pa.string()),
+            ("value", pa.string()),
+            ("normalized", pa.string()),
+            ("sentence", pa.string()),
+            ("field", pa.string()),
+            ("start_offset", pa.int32()),
+            ("end_offset", pa.int32()),
+            ("rule_id", pa.string()),
+            ("attrs", pa.string()),
+        ]
+    ),
+    "article_relevance": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("taxonomy_version", pa.string()),
+            ("relevant", pa.bool_()),
+            ("relevance_score", pa.float64()),
+            ("evidence", pa.string()),
+            ("rule_id", pa.string()),
+            ("tagged_at", TS),
+        ]
+    ),
+}
+
+
+def to_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
+    return [r if isinstance(r, dict) else dataclasses.asdict(r) for r in records]
+
+
+def to_table(kind: str, records: Iterable[Any]) -> pa.Table:
+    schema = SCHEMAS[kind]
+    rows = to_rows(records)
+    return pa.Table.from_pylist(
+        [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
+    )
+
+
+def write(kind: str, records: Iterable[Any] | pa.Table, path: Path) -> int:
+    """Write records atomically (temp file then rename) so a killed task leaves no half file."""
+    table = records if isinstance(records, pa.Table) else to_table(kind, records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+    return int(table.num_rows)
+
+
+class StreamWriter:
+    """Append batches of records to one Parquet file; the file appears whole on close."""
+
+    def __init__(self, kind: str, path: Path) -> None:
+        self.kind = kind
+        self.path = path
+        self.tmp = path.with_suffix(path.suffix + ".tmp")
+        self.rows = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self.tmp, SCHEMAS[kind], compression="zstd")
+
+    def write(self, records: Iterable[Any]) -> None:
+        table = to_table(self.kind, records)
+        if table.num_rows:
+            self._writer.write_table(table)
+            self.rows += table.num_rows
+
+    def __enter__(self) -> StreamWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._writer.close()
+        if exc_type is None:
+            self.tmp.replace(self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def iter_rows(kind: str, path: Path | str, batch_size: int) -> Iterable[list[dict[str, Any]]]:
+    """Rows of a staged file in batches, so large runs never sit in memory whole."""
+    if not Path(path).exists():
+        return
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+        yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
+
+
+def read(kind: str, paths: Sequence[Path | str]) -> pa.Table:
+    """Read and concatenate files of one kind; missing files count as empty."""
+    tables = [pq.read_table(p, schema=SCHEMAS[kind]) for p in paths if Path(p).exists()]
+    if not tables:
+        return SCHEMAS[kind].empty_table()
+    return pa.concat_tables(tables)
+
+
+def run_dir(staging_dir: Path, run_id: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    return staging_dir / safe
+
+
+def clean_run_dir(staging_dir: Path, run_id: str) -> None:
+    shutil.rmtree(run_dir(staging_dir, run_id), ignore_errors=True)

@@ -1,0 +1,51 @@
+"""Shared fixtures: isolated settings, the sample site on 127.0.0.1, a fresh DuckDB."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from policy_news.sample_site import DEMO_PORT, SAMPLE_SITE_DIR, serve
+from policy_news.settings import Settings, get_settings
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+CORPUS_DIR = SHARED_DIR / "corpus"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings writing under tmp_path, fast politeness, loopback allowed."""
+    return get_settings(
+        db_path=tmp_path / "data" / "policy_news.duckdb",
+        staging_dir=tmp_path / "data" / "staging",
+        docs_dir=tmp_path / "data" / "data_docs",
+        allowed_private_nets=("127.0.0.1/32",),
+        host_delay_s=0.0,
+        connect_timeout_s=2.0,
+        read_timeout_s=3.0,
+        request_deadline_s=10.0,
+        max_retries=1,
+        extract_workers=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_site() -> Iterator[str]:
+    """The bundled sample site on an ephemeral loopback port; stops with the session."""
+    with serve(SAMPLE_SITE_DIR, 0, lifetime_s=1800) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
+    """The demo feed registry rewritten to point at this session's sample site."""
+    text = (SAMPLE_SITE_DIR / "feeds.yaml").read_text()
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text.replace(f"http://127.0.0.1:{DEMO_PORT}", sample_site))
+    return path
