@@ -41,6 +41,13 @@ def _settings() -> Any:
     return get_settings()
 
 
+def _run_dir() -> Any:
+    """Every task of a run finds the run's staging folder from the Airflow run id."""
+    from policy_news.pipeline import run_dir_for
+
+    return run_dir_for(get_current_context()["run_id"], _settings())
+
+
 @dag(
     dag_id="policy_news_ingest",
     schedule=os.environ.get("POLICY_NEWS_SCHEDULE", "*/30 * * * *"),
@@ -64,7 +71,8 @@ def _settings() -> Any:
 )
 def policy_news_ingest() -> None:
     @task
-    def plan_run() -> dict[str, Any]:
+    def plan_run() -> list[list[str]]:
+        """Pick the feeds due and group them by host; returns the groups to map over."""
         from pathlib import Path
 
         from policy_news.pipeline import plan_run as plan
@@ -72,53 +80,42 @@ def policy_news_ingest() -> None:
         context = get_current_context()
         params = context["params"]
         feeds_path = Path(params["feeds_path"]) if params.get("feeds_path") else None
-        return plan(
+        result = plan(
             context["run_id"], _settings(), feeds_path, trigger="airflow", limit=params.get("limit")
         )
+        return list(result["feed_batches"])
 
     @task
-    def fetch_feeds(run_dir: str, feed_names: list[str]) -> dict[str, Any]:
-        from pathlib import Path
-
+    def fetch_feeds(feed_names: list[str]) -> dict[str, Any]:
         from policy_news.pipeline import fetch_feed_batch
 
         index = get_current_context()["ti"].map_index
-        return fetch_feed_batch(Path(run_dir), feed_names, max(index, 0), _settings())
+        return fetch_feed_batch(_run_dir(), feed_names, max(index, 0), _settings())
 
     @task
-    def select_new_items(run_dir: str, feed_results: list[dict[str, Any]]) -> dict[str, Any]:
-        from pathlib import Path
-
+    def select_new_items(feed_results: list[dict[str, Any]]) -> list[str]:
+        """De-duplicate against DuckDB; returns one item file per article task."""
         from policy_news.pipeline import select_new_items as select
 
-        return select(Path(run_dir), [r["feed_items"] for r in feed_results], _settings())
+        result = select(_run_dir(), [r["feed_items"] for r in feed_results], _settings())
+        return list(result["item_batches"])
 
     @task
-    def fetch_articles(run_dir: str, items_path: str) -> dict[str, Any]:
-        from pathlib import Path
-
+    def fetch_articles(items_path: str) -> dict[str, Any]:
         from policy_news.pipeline import fetch_article_batch
 
-        return fetch_article_batch(Path(run_dir), items_path, _settings())
+        return fetch_article_batch(_run_dir(), items_path, _settings())
 
     @task
-    def tag_articles(run_dir: str, fetched: dict[str, Any]) -> dict[str, Any]:
-        from pathlib import Path
-
+    def tag_articles(fetched: dict[str, Any]) -> dict[str, Any]:
         from policy_news.pipeline import tag_batch
 
-        return {**tag_batch(Path(run_dir), fetched["articles"], _settings()), "fetched": fetched}
+        return {**tag_batch(_run_dir(), fetched["articles"], _settings()), "fetched": fetched}
 
     @task(retries=0)  # a failed check fails for good: retrying cannot change the data
     def validate_batch(
-        run_dir: str,
-        plan: dict[str, Any],
-        feed_results: list[dict[str, Any]],
-        selection: dict[str, Any],
-        tagged: list[dict[str, Any]],
+        feed_results: list[dict[str, Any]], tagged: list[dict[str, Any]]
     ) -> dict[str, Any]:
-        from pathlib import Path
-
         from airflow.sdk.exceptions import AirflowFailException
 
         from policy_news.pipeline import (
@@ -128,33 +125,27 @@ def policy_news_ingest() -> None:
             validate_run,
         )
 
-        article_results = [t["fetched"] for t in tagged]
-        stats = collect_stats(plan, feed_results, selection, article_results)
-        stats["timings"]["tag"] = round(sum(t["seconds"] for t in tagged), 3)
-        paths = staged_paths(feed_results, tagged, article_results)
+        fetched = [t["fetched"] for t in tagged]
+        stats = collect_stats(_run_dir(), feed_results, fetched, tagged)
         try:
-            validation = validate_run(Path(run_dir), paths, _settings())
+            validation = validate_run(
+                _run_dir(), staged_paths(feed_results, tagged, fetched), _settings()
+            )
         except BlockingCheckError as exc:
             raise AirflowFailException(str(exc)) from exc
         stats["timings"]["validate"] = validation["seconds"]
         return {"validation": validation, "stats": stats}
 
     @task(outlets=[POLICY_NEWS_DB])
-    def load_duckdb(run_dir: str, validated: dict[str, Any]) -> dict[str, Any]:
-        from pathlib import Path
-
+    def load_duckdb(validated: dict[str, Any]) -> dict[str, Any]:
         from policy_news.pipeline import load_run
 
-        return load_run(Path(run_dir), validated["validation"], validated["stats"], _settings())
+        return load_run(_run_dir(), validated["validation"], validated["stats"], _settings())
 
-    plan = plan_run()
-    run_dir = plan["run_dir"]
-    feed_results = fetch_feeds.partial(run_dir=run_dir).expand(feed_names=plan["feed_batches"])
-    selection = select_new_items(run_dir, feed_results)
-    fetched = fetch_articles.partial(run_dir=run_dir).expand(items_path=selection["item_batches"])
-    tagged = tag_articles.partial(run_dir=run_dir).expand(fetched=fetched)
-    validated = validate_batch(run_dir, plan, feed_results, selection, tagged)
-    load_duckdb(run_dir, validated)
+    feed_results = fetch_feeds.expand(feed_names=plan_run())
+    fetched = fetch_articles.expand(items_path=select_new_items(feed_results))
+    tagged = tag_articles.expand(fetched=fetched)
+    load_duckdb(validate_batch(feed_results, tagged))
 
 
 policy_news_ingest()

@@ -99,13 +99,15 @@ def plan_run(
         for group in partition_by_host([f.url for f in due], settings.feed_tasks)
     ]
     log.info("run %s: %d feeds, %d due, %d batches", run_id, len(feeds), len(due), len(batches))
-    return {
+    plan = {
         "run_dir": str(folder),
         "feed_batches": batches,
         "feeds_total": len(feeds),
         "feeds_due": len(due),
         "seconds": round(time.perf_counter() - started, 3),
     }
+    (folder / "plan.json").write_text(json.dumps(plan))
+    return plan
 
 
 def _manifest(run_dir: Path) -> dict[str, Any]:
@@ -170,7 +172,7 @@ def select_new_items(
             seen.add(article_id)
             keep.append(i)
     new = items.take(pa.array(keep, pa.int64()))
-    retry_mask = pc.invert(pc.is_in(retries.column("article_id"), value_set=pa.array(list(seen))))
+    retry_mask = pc.invert(pc.is_in(retries.column("article_id"), value_set=pa.array(list(seen), pa.string())))
     retries = retries.filter(retry_mask).cast(staging.SCHEMAS["feed_items"])
     limit = manifest.get("limit")
     todo = pa.concat_tables([new, retries])
@@ -186,13 +188,15 @@ def select_new_items(
     for name in new.column("feed_name").to_pylist():
         new_per_feed[name] = new_per_feed.get(name, 0) + 1
     (run_dir / "new_per_feed.json").write_text(json.dumps(new_per_feed))
-    return {
+    selection = {
         "item_batches": batch_paths,
         "items_seen": items.num_rows,
         "items_new": new.num_rows,
         "retries": retries.num_rows,
         "seconds": round(time.perf_counter() - started, 3),
     }
+    (run_dir / "selection.json").write_text(json.dumps(selection))
+    return selection
 
 
 # --- stage 4: fetch and extract articles (mapped over item batches) ---------------------
@@ -448,13 +452,19 @@ class RunSummary:
     message: str | None = None
 
 
+def run_dir_for(run_id: str, settings: Settings) -> Path:
+    return staging.run_dir(settings.staging_dir, run_id)
+
+
 def collect_stats(
-    plan: dict[str, Any],
+    run_dir: Path,
     feed_results: Sequence[dict[str, Any]],
-    selection: dict[str, Any],
     article_results: Sequence[dict[str, Any]],
+    tag_results: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
     """Counts and stage timings of a run, as recorded in pipeline_runs."""
+    plan = json.loads((run_dir / "plan.json").read_text())
+    selection = json.loads((run_dir / "selection.json").read_text())
     feeds_failed = sum(r["feeds_failed"] for r in feed_results)
     feeds = sum(r["feeds"] for r in feed_results)
     return {
@@ -470,6 +480,7 @@ def collect_stats(
             "fetch_feeds": round(sum(r["seconds"] for r in feed_results), 3),
             "select_new_items": selection["seconds"],
             "fetch_articles": round(sum(r["seconds"] for r in article_results), 3),
+            "tag": round(sum(r["seconds"] for r in tag_results), 3),
         },
     }
 
@@ -516,8 +527,7 @@ def run_pipeline(
         result = fetch_article_batch(run_dir, path, settings, progress=progress)
         article_results.append(result)
         tag_results.append(tag_batch(run_dir, result["articles"], settings))
-    stats = collect_stats(plan, feed_results, selection, article_results)
-    stats["timings"]["tag"] = round(sum(r["seconds"] for r in tag_results), 3)
+    stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, tag_results, article_results)
     try:
         validation = validate_run(run_dir, paths, settings)
@@ -529,3 +539,19 @@ def run_pipeline(
     if not keep_staging:
         staging.clean_run_dir(settings.staging_dir, run_id)
     return RunSummary(run_id, "success", stats, load=load)
+
+
+def taxonomy_file_for(version: str | None, settings: Settings) -> Path:
+    """The taxonomy YAML declaring `version` (any file in the taxonomy folder); None = configured."""
+    import yaml
+
+    if not version:
+        return settings.taxonomy_path
+    folder = settings.taxonomy_path.parent
+    for path in sorted(folder.glob("*.y*ml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if str(data.get("version")) == version:
+            return path
+    found = ", ".join(sorted(str((yaml.safe_load(p.read_text()) or {}).get("version"))
+                             for p in folder.glob("*.y*ml")))
+    raise ValueError(f"no taxonomy file in {folder} declares version {version!r} (found: {found})")

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # every run; they are re-checked once a week in case they come back.
 HARD_FAILURES_TO_DISABLE = 5
 DISABLED_RECHECK = timedelta(days=7)
-LOCK_RETRY_DEADLINE_S = float(os.environ.get("POLICY_NEWS_LOCK_TIMEOUT_S", "120"))
+LOCK_RETRY_DEADLINE_S = float(os.environ.get("POLICY_NEWS_LOCK_TIMEOUT_S") or 120)
 
 
 class DatabaseBusyError(RuntimeError):
@@ -183,13 +183,13 @@ def retryable_failures(
     conn: duckdb.DuckDBPyConnection, max_attempts: int, limit: int = 500
 ) -> pa.Table:
     """Failed articles from earlier runs that deserve another try (as feed items)."""
-    return conn.execute(
+    return conn.sql(
         "SELECT article_id, url, url AS original_url, feed_name, coalesce(title, '') AS title, "
         "coalesce(summary, '') AS summary, feed_published_at AS published_at, NULL::VARCHAR AS guid "
         "FROM fetch_failures WHERE attempts < ? "
         "AND article_id NOT IN (SELECT article_id FROM articles) "
         "ORDER BY last_failed_at LIMIT ?",
-        [max_attempts, limit],
+        params=[max_attempts, limit],
     ).to_arrow_table()
 
 
