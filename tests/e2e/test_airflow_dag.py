@@ -1,0 +1,86 @@
+"""The ingest DAG run for real through Airflow (`airflow dags test`, SQLite metadata)
+against the sample site on 127.0.0.1; a second run must add no rows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+TABLES = ("articles", "article_topics", "article_facts", "article_feeds", "feed_fetches",
+          "pipeline_runs", "dq_results", "fetch_failures", "quarantine")
+
+
+def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    airflow = Path(sys.executable).with_name("airflow")
+    return subprocess.run([str(airflow), *args], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=REPO_ROOT)
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory, sample_site: str) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("airflow")
+    feeds = home / "feeds.yaml"
+    feeds.write_text(
+        (REPO_ROOT / "include" / "sample_site" / "feeds.yaml").read_text()
+        .replace("http://127.0.0.1:8765", sample_site)
+    )
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "GX_ANALYTICS_ENABLED": "false",
+        "POLICY_NEWS_DATA_DIR": str(home / "data"),
+        "POLICY_NEWS_FEEDS": str(feeds),
+        "POLICY_NEWS_ALLOWED_PRIVATE_NETS": "127.0.0.1/32",
+        "POLICY_NEWS_HOST_DELAY_S": "0",
+    }
+    env.pop("POLICY_NEWS_DB", None)
+    migrated = _airflow(["db", "migrate"], env)
+    assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+    return env
+
+
+def test_dag_run_through_airflow_loads_duckdb_and_rerun_adds_no_rows(
+    airflow_env: dict[str, str],
+) -> None:
+    db = Path(airflow_env["POLICY_NEWS_DATA_DIR"]) / "policy_news.duckdb"
+    first = _airflow(["dags", "test", "policy_news_ingest"], airflow_env)
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-3000:]
+    assert "state=success" in first.stdout + first.stderr
+    counts = _counts(db)
+    assert counts["articles"] >= 10
+    assert counts["article_topics"] > 0 and counts["dq_results"] > 0
+    with duckdb.connect(str(db), read_only=True) as conn:
+        outcome, trigger, loaded = conn.execute(
+            "SELECT outcome, trigger, articles_loaded FROM pipeline_runs").fetchone()
+        texts = conn.execute("SELECT count(*) FROM articles WHERE length(text) > 500").fetchone()
+        gone = conn.execute(
+            "SELECT http_status FROM feed_fetches WHERE feed_url LIKE '%moved-away%'").fetchone()
+    assert (outcome, trigger, loaded) == ("success", "airflow", counts["articles"])
+    assert texts[0] == counts["articles"]
+    assert gone == (404,)
+    assert (db.parent / "policy_news.snapshot.duckdb").exists()
+
+    second = _airflow(["dags", "test", "policy_news_ingest"], airflow_env)
+    assert second.returncode == 0, second.stdout[-5000:] + second.stderr[-3000:]
+    again = _counts(db)
+    for table in ("articles", "article_topics", "article_facts", "article_feeds"):
+        assert again[table] == counts[table], f"second run changed {table}"
+    assert again["pipeline_runs"] == 2
