@@ -89,7 +89,7 @@ def policy_news_ingest() -> None:
     def fetch_feeds(feed_names: list[str]) -> dict[str, Any]:
         from policy_news.pipeline import fetch_feed_batch
 
-        index = get_current_context()["ti"].map_index
+        index = get_current_context()["ti"].map_index or 0
         return fetch_feed_batch(_run_dir(), feed_names, max(index, 0), _settings())
 
     @task
@@ -142,10 +142,11 @@ def policy_news_ingest() -> None:
 
         return load_run(_run_dir(), validated["validation"], validated["stats"], _settings())
 
+    # Task calls take XComArgs where the functions declare the values they resolve to.
     feed_results = fetch_feeds.expand(feed_names=plan_run())
-    fetched = fetch_articles.expand(items_path=select_new_items(feed_results))
+    fetched = fetch_articles.expand(items_path=select_new_items(feed_results))  # type: ignore[arg-type]
     tagged = tag_articles.expand(fetched=fetched)
-    load_duckdb(validate_batch(feed_results, tagged))
+    load_duckdb(validate_batch(feed_results, tagged))  # type: ignore[arg-type]
 
 
 policy_news_ingest()

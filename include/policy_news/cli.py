@@ -70,8 +70,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"  relevant articles {info['relevant']:>7}")
     print("last runs:")
     _print_table(
-        ["run_id", "started_at", "outcome", "feeds_ok", "feeds_failed", "new", "loaded",
-         "relevant", "failed", "quarantined", "checks_failed", "message"],
+        [
+            "run_id",
+            "started_at",
+            "outcome",
+            "feeds_ok",
+            "feeds_failed",
+            "new",
+            "loaded",
+            "relevant",
+            "failed",
+            "quarantined",
+            "checks_failed",
+            "message",
+        ],
         [(r[0], str(r[1])[:19], *r[2:]) for r in info["runs"]],
     )
     return 0
@@ -99,8 +111,16 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             "FROM feed_health ORDER BY health <> 'ok' DESC, feed_name"
         ).fetchall()
     _print_table(
-        ["feed", "health", "last_success", "last_new_item", "fails", "fetches", "items/fetch",
-         "reason"],
+        [
+            "feed",
+            "health",
+            "last_success",
+            "last_new_item",
+            "fails",
+            "fetches",
+            "items/fetch",
+            "reason",
+        ],
         [(r[0], r[1], str(r[2] or "")[:16], str(r[3] or "")[:16], *r[4:]) for r in rows],
     )
     return 0
@@ -145,13 +165,43 @@ def cmd_retag(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run SQL on the analyst snapshot (read-only), so a query never blocks a load."""
+    import duckdb
+
+    settings = _settings(args)
+    path = (
+        Path(args.path)
+        if args.path
+        else settings.db_path.with_name(settings.db_path.stem + ".snapshot.duckdb")
+    )
+    if not path.exists():
+        print(f"no database at {path}: run the pipeline first", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(path), read_only=True) as conn:
+        try:
+            relation = conn.sql(args.sql)
+        except duckdb.Error as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if relation is None:
+            return 0
+        if args.csv:
+            relation.to_df().to_csv(sys.stdout, index=False)
+        else:
+            _print_table(list(relation.columns), relation.fetchall())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy-news", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="fetch feeds, extract, tag, check and load once")
     run.add_argument("--feeds", help="feed registry YAML (default: include/feeds.yaml)")
-    run.add_argument("--db", help="DuckDB file (default: $POLICY_NEWS_DB or data/policy_news.duckdb)")
+    run.add_argument(
+        "--db", help="DuckDB file (default: $POLICY_NEWS_DB or data/policy_news.duckdb)"
+    )
     run.add_argument("--limit", type=int, help="fetch at most N new articles")
     run.set_defaults(func=cmd_run)
 
@@ -170,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--output", default="-")
     tag.add_argument("--taxonomy", help="taxonomy YAML (default: the bundled one)")
     tag.set_defaults(func=cmd_tag)
+
+    query = sub.add_parser("query", help="run SQL on the read-only analyst snapshot")
+    query.add_argument("sql")
+    query.add_argument("--db", help="main DuckDB file; its snapshot is queried")
+    query.add_argument("--path", help="query this DuckDB file instead of the snapshot")
+    query.add_argument("--csv", action="store_true", help="CSV output")
+    query.set_defaults(func=cmd_query)
 
     retag = sub.add_parser("retag", help="re-tag stored articles from their text")
     retag.add_argument("--db")

@@ -68,9 +68,11 @@ def _summary(db_path: Path) -> None:
     print(f"run {run_id}: {run[0]}")
     print(f"feeds fetched: {run[1]} ok, {run[2]} failed")
     for name, outcome, status, items, error in fetches:
-        print(f"  {name:28} {outcome:12} http={status} items={items} {error[:70]}")
-    print(f"new articles this run: {run[3]}; loaded: {run[4]} (relevant {run[5]}); "
-          f"failed: {run[6]}; quarantined: {run[7]}")
+        print(f"  {name:32} {outcome:12} http={status} items={items} {error[:60]}")
+    print(
+        f"new articles this run: {run[3]}; loaded: {run[4]} (relevant {run[5]}); "
+        f"failed: {run[6]}; quarantined: {run[7]}"
+    )
     print(f"articles in the database: {totals[0]} (relevant {totals[1]})")
     print("relevant articles per subtopic:")
     for subtopic, count in per_topic:
@@ -80,8 +82,8 @@ def _summary(db_path: Path) -> None:
         print(f"  failed [{severity}] {suite}.{check}: {observed}")
     print(f"DuckDB file: {db_path}")
     print(f"analyst snapshot: {db_path.with_name(db_path.stem + '.snapshot.duckdb')}")
-    print("example query (duckdb -readonly <snapshot>, or python -c 'import duckdb; ...'):")
-    print("  " + EXAMPLE_QUERY.replace("\n", "\n  "))
+    print("example query (reads the snapshot, never blocks a load):")
+    print('  .venv/bin/policy-news query "' + EXAMPLE_QUERY.replace("\n", "\n    ") + '"')
 
 
 def main() -> int:
@@ -95,7 +97,9 @@ def main() -> int:
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(airflow_home),
-        "POLICY_NEWS_FEEDS": os.environ.get("POLICY_NEWS_FEEDS", str(SAMPLE_SITE_DIR / "feeds.yaml")),
+        "POLICY_NEWS_FEEDS": os.environ.get(
+            "POLICY_NEWS_FEEDS", str(SAMPLE_SITE_DIR / "feeds.yaml")
+        ),
         "POLICY_NEWS_ALLOWED_PRIVATE_NETS": os.environ.get(
             "POLICY_NEWS_ALLOWED_PRIVATE_NETS", "127.0.0.1/32"
         ),
@@ -107,10 +111,14 @@ def main() -> int:
         print(f"airflow db migrate failed; see {log_path}", file=sys.stderr)
         return 1
     with serve(SAMPLE_SITE_DIR, DEMO_PORT, lifetime_s=600) as base_url:
-        print(f"sample site at {base_url}; running policy_news_ingest through Airflow ...", flush=True)
+        print(
+            f"sample site at {base_url}; running policy_news_ingest through Airflow ...", flush=True
+        )
         code = _airflow(["dags", "test", "policy_news_ingest"], env, log_path)
-    print(f"sample site stopped; the DAG run took {time.monotonic() - started:.0f}s "
-          f"(Airflow log: {log_path})")
+    print(
+        f"sample site stopped; the DAG run took {time.monotonic() - started:.0f}s "
+        f"(Airflow log: {log_path})"
+    )
     if not settings.db_path.exists():
         print("no database was written; see the Airflow log above", file=sys.stderr)
         return 1

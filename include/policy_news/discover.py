@@ -8,12 +8,14 @@ downloader, so discovery obeys the same SSRF guard, limits and User-Agent.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from policy_news.feed_fetch import parse_feed
 from policy_news.http import FetchRequest, fetch_all
-from policy_news.settings import Settings
+
+if TYPE_CHECKING:
+    from policy_news.settings import Settings
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

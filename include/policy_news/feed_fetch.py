@@ -11,18 +11,22 @@ import calendar
 import hashlib
 import html
 import re
-from urllib.parse import urljoin
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 import feedparser
 
-from policy_news.feeds import FeedConfig
 from policy_news.http import FetchRequest, FetchResult, fetch_all
 from policy_news.models import FeedFetch, FeedItem, FeedState
-from policy_news.settings import Settings
 from policy_news.urls import article_id_for, normalise_url
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from policy_news.feeds import FeedConfig
+    from policy_news.settings import Settings
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -102,9 +106,9 @@ def parse_feed(
         )
     result = ParsedFeed(items=items)
     if parsed.get("bozo") and not items:
-        exc = parsed.get("bozo_exception")
+        problem = parsed.get("bozo_exception")
         result.error_kind = "parse"
-        result.error = f"not a readable feed: {type(exc).__name__}: {exc}"[:500]
+        result.error = f"not a readable feed: {type(problem).__name__}: {problem}"[:500]
     elif not parsed.entries and not parsed.get("version"):
         result.error_kind = "parse"
         result.error = "not a feed: no entries and no RSS/Atom root element"

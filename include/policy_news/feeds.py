@@ -6,10 +6,13 @@ instead of surfacing as a fetch error hours later.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class FeedConfigError(ValueError):

@@ -7,8 +7,10 @@ Arrow rows (`dataclasses.asdict`). Column names match the DuckDB tables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 DateSource = Literal["feed", "html", "url", "unknown"]
 DATE_SOURCES: tuple[str, ...] = ("feed", "html", "url", "unknown")

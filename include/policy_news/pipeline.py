@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -23,7 +23,9 @@ import pyarrow.compute as pc
 
 from policy_news import staging
 from policy_news.feeds import FeedConfig, load_feeds
-from policy_news.settings import Settings
+
+if TYPE_CHECKING:
+    from policy_news.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +174,9 @@ def select_new_items(
             seen.add(article_id)
             keep.append(i)
     new = items.take(pa.array(keep, pa.int64()))
-    retry_mask = pc.invert(pc.is_in(retries.column("article_id"), value_set=pa.array(list(seen), pa.string())))
+    retry_mask = pc.invert(
+        pc.is_in(retries.column("article_id"), value_set=pa.array(list(seen), pa.string()))
+    )
     retries = retries.filter(retry_mask).cast(staging.SCHEMAS["feed_items"])
     limit = manifest.get("limit")
     todo = pa.concat_tables([new, retries])
@@ -229,7 +233,9 @@ def fetch_article_batch(
             fetched += len(articles)
             failed += len(failures)
             if progress:
-                progress(f"  articles: {fetched} extracted, {failed} failed of {len(rows)} in {stem}")
+                progress(
+                    f"  articles: {fetched} extracted, {failed} failed of {len(rows)} in {stem}"
+                )
     return {
         "articles": str(articles_path),
         "failures": str(failures_path),
@@ -339,7 +345,9 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
             continue
         table = pa.Table.from_pandas(frame, preserve_index=False)
         path = out_dir / f"{kind}.parquet"
-        staging.write(kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path)
+        staging.write(
+            kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path
+        )
         out[kind] = str(path)
     quarantine = pa.Table.from_pandas(report.quarantine, preserve_index=False)
     results = pa.Table.from_pandas(report.results, preserve_index=False)
@@ -398,7 +406,9 @@ def _load_input(
     )
 
 
-def load_run(run_dir: Path, validation: dict[str, Any], stats: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def load_run(
+    run_dir: Path, validation: dict[str, Any], stats: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
     """The single writer: one transaction, upserts, then a fresh analyst snapshot."""
     import pyarrow.parquet as pq
 
@@ -486,7 +496,9 @@ def collect_stats(
 
 
 def staged_paths(
-    feed_results: Sequence[dict[str, Any]], tag_results: Sequence[dict[str, Any]], article_results: Sequence[dict[str, Any]]
+    feed_results: Sequence[dict[str, Any]],
+    tag_results: Sequence[dict[str, Any]],
+    article_results: Sequence[dict[str, Any]],
 ) -> dict[str, list[str]]:
     paths = StagedPaths(
         feed_fetches=[r["feed_fetches"] for r in feed_results],
@@ -552,6 +564,9 @@ def taxonomy_file_for(version: str | None, settings: Settings) -> Path:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if str(data.get("version")) == version:
             return path
-    found = ", ".join(sorted(str((yaml.safe_load(p.read_text()) or {}).get("version"))
-                             for p in folder.glob("*.y*ml")))
+    found = ", ".join(
+        sorted(
+            str((yaml.safe_load(p.read_text()) or {}).get("version")) for p in folder.glob("*.y*ml")
+        )
+    )
     raise ValueError(f"no taxonomy file in {folder} declares version {version!r} (found: {found})")

@@ -10,12 +10,15 @@ import argparse
 import mimetypes
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policy_news.settings import INCLUDE_DIR
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SAMPLE_SITE_DIR = INCLUDE_DIR / "sample_site"
 DEMO_PORT = 8765
@@ -30,7 +33,7 @@ _TYPES = {
 
 def _handler(root: Path, base_url: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             rel = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
             path = (root / rel).resolve()
             if root not in path.parents or not path.is_file():
@@ -61,7 +64,9 @@ def serve(
     base_url = f"http://{host}:{server.server_address[1]}"
     server.RequestHandlerClass = _handler(root.resolve(), base_url)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
     thread.start()
     timer = threading.Timer(lifetime_s, server.shutdown)
     timer.daemon = True

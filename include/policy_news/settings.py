@@ -59,7 +59,9 @@ class Settings:
     taxonomy_path: Path
     checks_path: Path
     docs_dir: Path
-    user_agent: str = "policy-news-monitor/0.1 (+https://github.com/policy-news/policy-news-monitor)"
+    user_agent: str = (
+        "policy-news-monitor/0.1 (+https://github.com/policy-news/policy-news-monitor)"
+    )
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 20.0
     request_deadline_s: float = 60.0

@@ -14,19 +14,22 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
-from policy_news.feeds import FeedConfig
 from policy_news.models import FeedState
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
+
+    from policy_news.feeds import FeedConfig
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +362,9 @@ def upsert_tags(
         )
         conn.execute("INSERT INTO article_topics BY NAME SELECT * FROM staged_tag_topics")
         conn.execute("INSERT INTO article_facts BY NAME SELECT * FROM staged_tag_facts")
-        conn.execute("INSERT OR REPLACE INTO article_relevance BY NAME SELECT * FROM staged_tag_relevance")
+        conn.execute(
+            "INSERT OR REPLACE INTO article_relevance BY NAME SELECT * FROM staged_tag_relevance"
+        )
         if make_current:
             conn.execute(
                 "UPDATE articles SET relevant = r.relevant, relevance_score = r.relevance_score, "

@@ -49,10 +49,14 @@ def normalise_url(url: str) -> str:
     ]
     netloc = parts.netloc.lower()
     for default_port in (":80", ":443"):
-        if netloc.endswith(default_port) and parts.scheme.lower() == {
-            ":80": "http",
-            ":443": "https",
-        }[default_port]:
+        if (
+            netloc.endswith(default_port)
+            and parts.scheme.lower()
+            == {
+                ":80": "http",
+                ":443": "https",
+            }[default_port]
+        ):
             netloc = netloc[: -len(default_port)]
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
 

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
-HEAVY_MODULES = ("trafilatura", "great_expectations", "duckdb", "pandas", "pyarrow", "httpx",
-                 "feedparser")
+HEAVY_MODULES = (
+    "trafilatura",
+    "great_expectations",
+    "duckdb",
+    "pandas",
+    "pyarrow",
+    "httpx",
+    "feedparser",
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +64,15 @@ def test_ingest_dag_schedule_and_concurrency(dag_bag) -> None:
 def test_only_the_loader_and_checks_write(dag_bag) -> None:
     """The mapped fan-out tasks hand data on as files; their count does not depend on data."""
     dag = dag_bag.dags["policy_news_ingest"]
-    assert set(dag.task_ids) == {"plan_run", "fetch_feeds", "select_new_items", "fetch_articles",
-                                 "tag_articles", "validate_batch", "load_duckdb"}
+    assert set(dag.task_ids) == {
+        "plan_run",
+        "fetch_feeds",
+        "select_new_items",
+        "fetch_articles",
+        "tag_articles",
+        "validate_batch",
+        "load_duckdb",
+    }
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS_DIR.glob("*.py")), ids=lambda p: p.name)

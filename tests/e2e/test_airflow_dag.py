@@ -15,14 +15,24 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-TABLES = ("articles", "article_topics", "article_facts", "article_feeds", "feed_fetches",
-          "pipeline_runs", "dq_results", "fetch_failures", "quarantine")
+TABLES = (
+    "articles",
+    "article_topics",
+    "article_facts",
+    "article_feeds",
+    "feed_fetches",
+    "pipeline_runs",
+    "dq_results",
+    "fetch_failures",
+    "quarantine",
+)
 
 
 def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(airflow), *args], env=env, capture_output=True, text=True,
-                          timeout=600, cwd=REPO_ROOT)
+    return subprocess.run(
+        [str(airflow), *args], env=env, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT
+    )
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -35,7 +45,8 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, sample_site: str) -> d
     home = tmp_path_factory.mktemp("airflow")
     feeds = home / "feeds.yaml"
     feeds.write_text(
-        (REPO_ROOT / "include" / "sample_site" / "feeds.yaml").read_text()
+        (REPO_ROOT / "include" / "sample_site" / "feeds.yaml")
+        .read_text()
         .replace("http://127.0.0.1:8765", sample_site)
     )
     env = {
@@ -69,10 +80,12 @@ def test_dag_run_through_airflow_loads_duckdb_and_rerun_adds_no_rows(
     assert counts["article_topics"] > 0 and counts["dq_results"] > 0
     with duckdb.connect(str(db), read_only=True) as conn:
         outcome, trigger, loaded = conn.execute(
-            "SELECT outcome, trigger, articles_loaded FROM pipeline_runs").fetchone()
+            "SELECT outcome, trigger, articles_loaded FROM pipeline_runs"
+        ).fetchone()
         texts = conn.execute("SELECT count(*) FROM articles WHERE length(text) > 500").fetchone()
         gone = conn.execute(
-            "SELECT http_status FROM feed_fetches WHERE feed_url LIKE '%moved-away%'").fetchone()
+            "SELECT http_status FROM feed_fetches WHERE feed_url LIKE '%moved-away%'"
+        ).fetchone()
     assert (outcome, trigger, loaded) == ("success", "airflow", counts["articles"])
     assert texts[0] == counts["articles"]
     assert gone == (404,)

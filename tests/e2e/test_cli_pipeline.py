@@ -10,8 +10,17 @@ import pytest
 from policy_news.cli import main
 from policy_news.pipeline import run_pipeline
 
-TABLES = ("articles", "article_topics", "article_facts", "article_feeds", "article_html",
-          "article_relevance", "feed_fetches", "fetch_failures", "pipeline_runs")
+TABLES = (
+    "articles",
+    "article_topics",
+    "article_facts",
+    "article_feeds",
+    "article_html",
+    "article_relevance",
+    "feed_fetches",
+    "fetch_failures",
+    "pipeline_runs",
+)
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -36,7 +45,8 @@ def test_sample_site_loads_every_article_once(loaded) -> None:
     with duckdb.connect(str(db), read_only=True) as conn:
         shared = conn.execute(
             "SELECT count(*) FROM article_feeds WHERE article_id IN "
-            "(SELECT article_id FROM article_feeds GROUP BY 1 HAVING count(*) = 2)").fetchone()
+            "(SELECT article_id FROM article_feeds GROUP BY 1 HAVING count(*) = 2)"
+        ).fetchone()
         assert shared == (2,)
         urls = [r[0] for r in conn.execute("SELECT url FROM articles").fetchall()]
         assert not [u for u in urls if "utm_" in u or "#" in u]
@@ -45,10 +55,14 @@ def test_sample_site_loads_every_article_once(loaded) -> None:
 def test_dates_keep_their_source_and_are_never_the_fetch_time(loaded) -> None:
     db, _ = loaded
     with duckdb.connect(str(db), read_only=True) as conn:
-        rows = dict(conn.execute(
-            "SELECT regexp_extract(url, '[^/]+$'), date_source FROM articles").fetchall())
+        rows = dict(
+            conn.execute(
+                "SELECT regexp_extract(url, '[^/]+$'), date_source FROM articles"
+            ).fetchall()
+        )
         same_as_fetch = conn.execute(
-            "SELECT count(*) FROM articles WHERE published_at = fetched_at").fetchone()
+            "SELECT count(*) FROM articles WHERE published_at = fetched_at"
+        ).fetchone()
     assert rows["harrison-county-sheriff-287g-agreement.html"] == "unknown"
     assert rows["federal-local-partnerships-287g.html"] == "feed"
     assert set(rows.values()) <= {"feed", "html", "unknown"}
@@ -60,9 +74,11 @@ def test_missing_feed_is_recorded_with_its_reason(loaded) -> None:
     with duckdb.connect(str(db), read_only=True) as conn:
         row = conn.execute(
             "SELECT outcome, http_status, error_kind, error FROM feed_fetches "
-            "WHERE feed_name = 'moved-away'").fetchone()
+            "WHERE feed_name = 'moved-away'"
+        ).fetchone()
         health = conn.execute(
-            "SELECT health FROM feed_health WHERE feed_name = 'moved-away'").fetchone()
+            "SELECT health FROM feed_health WHERE feed_name = 'moved-away'"
+        ).fetchone()
     assert row[:3] == ("error", 404, "http_status") and "404" in row[3]
     assert health == ("failing",)
     assert summary.stats["feeds_failed"] == 1 and summary.stats["feeds_ok"] == 3
@@ -78,8 +94,10 @@ def test_relevant_articles_have_topics_with_evidence(loaded) -> None:
             "substr(a.text, t.start_offset + 1, t.end_offset - t.start_offset)) = 0)"
         ).fetchone()[0]
         per_day = conn.execute("SELECT count(*) FROM relevant_daily_by_subtopic").fetchone()[0]
-        raw = conn.execute("SELECT count(*) FROM articles a JOIN article_html USING (article_id) "
-                           "WHERE raw_html_gz IS NULL").fetchone()[0]
+        raw = conn.execute(
+            "SELECT count(*) FROM articles a JOIN article_html USING (article_id) "
+            "WHERE raw_html_gz IS NULL"
+        ).fetchone()[0]
     assert relevant >= 6
     assert bad_evidence == 0
     assert per_day > 0
@@ -93,17 +111,23 @@ def test_rerun_adds_no_rows(loaded, settings, sample_feeds: Path) -> None:
     after = _counts(db)
     assert summary.stats["items_new"] == 0
     assert {k: v for k, v in after.items() if k not in ("feed_fetches", "pipeline_runs")} == {
-        k: v for k, v in before.items() if k not in ("feed_fetches", "pipeline_runs")}
+        k: v for k, v in before.items() if k not in ("feed_fetches", "pipeline_runs")
+    }
     assert after["pipeline_runs"] == before["pipeline_runs"] + 1
     with duckdb.connect(str(db), read_only=True) as conn:
-        outcomes = {r[0] for r in conn.execute(
-            "SELECT outcome FROM feed_fetches WHERE run_id = ? AND feed_name <> 'moved-away'",
-            [summary.run_id]).fetchall()}
+        outcomes = {
+            r[0]
+            for r in conn.execute(
+                "SELECT outcome FROM feed_fetches WHERE run_id = ? AND feed_name <> 'moved-away'",
+                [summary.run_id],
+            ).fetchall()
+        }
     assert outcomes <= {"unchanged", "not_modified"}
 
 
-def test_cli_run_and_status_exit_zero_even_with_failed_feeds(settings, sample_feeds: Path,
-                                                             capsys, monkeypatch) -> None:
+def test_cli_run_and_status_exit_zero_even_with_failed_feeds(
+    settings, sample_feeds: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.setenv("POLICY_NEWS_ALLOWED_PRIVATE_NETS", "127.0.0.1/32")
     monkeypatch.setenv("POLICY_NEWS_HOST_DELAY_S", "0")
     monkeypatch.setenv("POLICY_NEWS_STAGING_DIR", str(settings.staging_dir))

@@ -44,12 +44,21 @@ def test_page_without_text_is_a_recorded_failure() -> None:
 
 
 def test_fingerprint_ignores_markup_and_case() -> None:
-    assert content_fingerprint("ICE arrests, 12 people.") == content_fingerprint("ice ARRESTS 12 people")
+    assert content_fingerprint("ICE arrests, 12 people.") == content_fingerprint(
+        "ice ARRESTS 12 people"
+    )
 
 
 def _item(url: str, published: datetime | None) -> FeedItem:
-    return FeedItem(article_id=article_id_for(url), url=url, original_url=url, feed_name="sample",
-                    title="", summary="", published_at=published)
+    return FeedItem(
+        article_id=article_id_for(url),
+        url=url,
+        original_url=url,
+        feed_name="sample",
+        title="",
+        summary="",
+        published_at=published,
+    )
 
 
 def test_feed_date_wins_and_missing_dates_stay_unknown(settings, sample_site: str) -> None:
@@ -57,8 +66,10 @@ def test_feed_date_wins_and_missing_dates_stay_unknown(settings, sample_site: st
 
     pages = sorted((SAMPLE_SITE_DIR / "articles").glob("*.html"))[:3]
     feed_date = datetime(2026, 11, 2, 8, tzinfo=UTC)
-    items = [_item(f"{sample_site}/articles/{p.name}", feed_date if i == 0 else None)
-             for i, p in enumerate(pages)]
+    items = [
+        _item(f"{sample_site}/articles/{p.name}", feed_date if i == 0 else None)
+        for i, p in enumerate(pages)
+    ]
     items.append(_item(f"{sample_site}/articles/does-not-exist.html", None))
     articles, failures = fetch_articles(items, settings)
     assert len(articles) == 3
@@ -70,7 +81,8 @@ def test_feed_date_wins_and_missing_dates_stay_unknown(settings, sample_site: st
         assert (article.published_at is None) == (article.date_source == "unknown")
         assert article.published_at != article.fetched_at
     assert [(f.stage, f.error_kind, f.http_status) for f in failures] == [
-        ("fetch", "http_status", 404)]
+        ("fetch", "http_status", 404)
+    ]
 
 
 def _corpus_pages() -> list[Path]:

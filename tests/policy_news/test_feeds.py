@@ -17,23 +17,35 @@ def test_bundled_registries_load() -> None:
 
 
 def test_disabled_feeds_are_skipped_unless_asked() -> None:
-    data = {"feeds": [{"name": "a", "url": "https://a.example/rss"},
-                      {"name": "b", "url": "https://b.example/rss", "enabled": False}]}
+    data = {
+        "feeds": [
+            {"name": "a", "url": "https://a.example/rss"},
+            {"name": "b", "url": "https://b.example/rss", "enabled": False},
+        ]
+    }
     assert [f.name for f in parse_feeds(data)] == ["a", "b"]
     assert [f.enabled for f in parse_feeds(data)] == [True, False]
 
 
 def test_bad_entry_names_the_entry_and_the_field() -> None:
-    data = {"feeds": [{"name": "good", "url": "https://ok.example/rss"},
-                      {"name": "ftp-feed", "url": "ftp://x.example/feed"}]}
+    data = {
+        "feeds": [
+            {"name": "good", "url": "https://ok.example/rss"},
+            {"name": "ftp-feed", "url": "ftp://x.example/feed"},
+        ]
+    }
     with pytest.raises(FeedConfigError, match=r"feed #2 \('ftp-feed'\), field 'url'"):
         parse_feeds(data)
 
 
 def test_missing_url_and_duplicate_name_are_both_reported() -> None:
-    data = {"feeds": [{"name": "a", "url": "https://a.example/rss"},
-                      {"name": "a", "url": "https://b.example/rss"},
-                      {"name": "c"}]}
+    data = {
+        "feeds": [
+            {"name": "a", "url": "https://a.example/rss"},
+            {"name": "a", "url": "https://b.example/rss"},
+            {"name": "c"},
+        ]
+    }
     with pytest.raises(FeedConfigError) as err:
         parse_feeds(data)
     assert "feed #2 ('a'), field 'name': duplicate" in str(err.value)

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -20,31 +21,85 @@ FEED = FeedConfig(name="fixture", url="https://news.example.org/feed.rss")
 
 def _article(article_id: str, text: str = "Deportation flight story. " * 20) -> Article:
     return Article(
-        article_id=article_id, url=f"https://news.example.org/{article_id}", final_url=None or "",
-        feed_name="fixture", title=f"title {article_id}", summary="", text=text, author=None,
-        site_name=None, language="en", published_at=None, date_source="unknown", fetched_at=NOW,
-        http_status=200, raw_html_gz=b"x", content_hash=f"hash-{text[:10]}", relevant=True,
-        relevance_score=0.9, taxonomy_version="test-1",
+        article_id=article_id,
+        url=f"https://news.example.org/{article_id}",
+        final_url=None or "",
+        feed_name="fixture",
+        title=f"title {article_id}",
+        summary="",
+        text=text,
+        author=None,
+        site_name=None,
+        language="en",
+        published_at=None,
+        date_source="unknown",
+        fetched_at=NOW,
+        http_status=200,
+        raw_html_gz=b"x",
+        content_hash=f"hash-{text[:10]}",
+        relevant=True,
+        relevance_score=0.9,
+        taxonomy_version="test-1",
     )
 
 
 def _fetch(run_id: str, status: int | None = 200, outcome: str = "ok", kind: str | None = None):
-    return FeedFetch(run_id=run_id, feed_name="fixture", feed_url=FEED.url, fetched_at=NOW,
-                     outcome=outcome, http_status=status, error_kind=kind,
-                     error=None if outcome == "ok" else f"HTTP {status}")
+    return FeedFetch(
+        run_id=run_id,
+        feed_name="fixture",
+        feed_url=FEED.url,
+        fetched_at=NOW,
+        outcome=outcome,
+        http_status=status,
+        error_kind=kind,
+        error=None if outcome == "ok" else f"HTTP {status}",
+    )
 
 
-def _load(run_id: str, articles: list[Article], fetches: list[FeedFetch] | None = None,
-          failures: list[ArticleFailure] | None = None) -> store.LoadInput:
-    items = [FeedItem(article_id=a.article_id, url=a.url, original_url=a.url, feed_name="fixture",
-                      title=a.title, summary="", published_at=None) for a in articles]
-    topics = [{"article_id": a.article_id, "subtopic": "removal_deportation",
-               "taxonomy_version": "test-1", "score": 0.8, "evidence": "Deportation flight story.",
-               "field": "text", "start_offset": 0, "end_offset": 25, "rule_id": "r1"}
-              for a in articles]
-    relevance = [{"article_id": a.article_id, "taxonomy_version": "test-1", "relevant": True,
-                  "relevance_score": 0.9, "evidence": "x", "rule_id": "r1", "tagged_at": NOW}
-                 for a in articles]
+def _load(
+    run_id: str,
+    articles: list[Article],
+    fetches: list[FeedFetch] | None = None,
+    failures: list[ArticleFailure] | None = None,
+) -> store.LoadInput:
+    items = [
+        FeedItem(
+            article_id=a.article_id,
+            url=a.url,
+            original_url=a.url,
+            feed_name="fixture",
+            title=a.title,
+            summary="",
+            published_at=None,
+        )
+        for a in articles
+    ]
+    topics = [
+        {
+            "article_id": a.article_id,
+            "subtopic": "removal_deportation",
+            "taxonomy_version": "test-1",
+            "score": 0.8,
+            "evidence": "Deportation flight story.",
+            "field": "text",
+            "start_offset": 0,
+            "end_offset": 25,
+            "rule_id": "r1",
+        }
+        for a in articles
+    ]
+    relevance = [
+        {
+            "article_id": a.article_id,
+            "taxonomy_version": "test-1",
+            "relevant": True,
+            "relevance_score": 0.9,
+            "evidence": "x",
+            "rule_id": "r1",
+            "tagged_at": NOW,
+        }
+        for a in articles
+    ]
     tables = {
         "feed_fetches": staging.to_table("feed_fetches", fetches or [_fetch(run_id)]),
         "feed_items": staging.to_table("feed_items", items),
@@ -56,16 +111,31 @@ def _load(run_id: str, articles: list[Article], fetches: list[FeedFetch] | None 
         "quarantine": pa.table({"run_id": pa.array([], pa.string())}),
         "dq_results": pa.table({"run_id": pa.array([], pa.string())}),
     }
-    return store.LoadInput(run_id=run_id, started_at=NOW, feeds=[FEED], tables=tables,
-                           taxonomy_version="test-1", taxonomy_definition={"version": "test-1"},
-                           run_stats={"articles_loaded": len(articles)})
+    return store.LoadInput(
+        run_id=run_id,
+        started_at=NOW,
+        feeds=[FEED],
+        tables=tables,
+        taxonomy_version="test-1",
+        taxonomy_definition={"version": "test-1"},
+        run_stats={"articles_loaded": len(articles)},
+    )
 
 
 def _counts(db: Path) -> dict[str, int]:
     with store.open_db(db, read_only=True) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
-                for t in ("articles", "article_topics", "article_relevance", "feed_fetches",
-                          "article_feeds", "article_html", "pipeline_runs")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+            for t in (
+                "articles",
+                "article_topics",
+                "article_relevance",
+                "feed_fetches",
+                "article_feeds",
+                "article_html",
+                "pipeline_runs",
+            )
+        }
 
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
@@ -104,7 +174,7 @@ def test_failed_load_leaves_the_database_unchanged(tmp_path: Path) -> None:
     before = _counts(db)
     bad = _load("run-2", [_article("b1")])
     bad.tables["article_topics"] = bad.tables["article_topics"].drop_columns(["evidence"])
-    with store.open_db(db) as conn, pytest.raises(Exception):
+    with store.open_db(db) as conn, pytest.raises(duckdb.Error):
         store.load_run(conn, bad)
     assert _counts(db) == before
 
@@ -123,8 +193,7 @@ def test_feed_is_auto_disabled_after_repeated_hard_failures(tmp_path: Path) -> N
     with store.open_db(db) as conn:
         for i in range(store.HARD_FAILURES_TO_DISABLE):
             store.load_run(conn, _load(f"run-{i}", [], [_fetch(f"run-{i}", 410, "error")]))
-        health = conn.execute(
-            "SELECT health, auto_disabled_reason FROM feed_health").fetchone()
+        health = conn.execute("SELECT health, auto_disabled_reason FROM feed_health").fetchone()
         due = store.feeds_due(conn, [FEED], datetime.now(UTC))
     assert health is not None and health[0] == "auto_disabled"
     assert "5 consecutive hard failures" in health[1]
@@ -133,10 +202,19 @@ def test_feed_is_auto_disabled_after_repeated_hard_failures(tmp_path: Path) -> N
 
 def test_failures_count_attempts_across_runs_not_reloads(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    failure = ArticleFailure(article_id="f1", url="https://news.example.org/f1", feed_name="fixture",
-                             title="t", summary="", feed_published_at=None, stage="fetch",
-                             error_kind="timeout", error="read timed out", http_status=None,
-                             failed_at=NOW)
+    failure = ArticleFailure(
+        article_id="f1",
+        url="https://news.example.org/f1",
+        feed_name="fixture",
+        title="t",
+        summary="",
+        feed_published_at=None,
+        stage="fetch",
+        error_kind="timeout",
+        error="read timed out",
+        http_status=None,
+        failed_at=NOW,
+    )
     with store.open_db(db) as conn:
         store.load_run(conn, _load("run-1", [], failures=[failure]))
         store.load_run(conn, _load("run-1", [], failures=[failure]))
@@ -160,8 +238,9 @@ def test_snapshot_is_readable_while_the_main_file_is_locked(tmp_path: Path) -> N
             print(duckdb.connect({str(snapshot)!r}, read_only=True)
                   .execute('select count(*) from articles').fetchone()[0])
         """)
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
 
@@ -171,10 +250,14 @@ def test_writer_waits_for_a_lock_then_gives_up_with_a_clear_error(tmp_path: Path
     with store.open_db(db):
         pass
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
-         "time.sleep(3)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+            "time.sleep(3)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
