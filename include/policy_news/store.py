@@ -186,14 +186,30 @@ def retryable_failures(
     conn: duckdb.DuckDBPyConnection, max_attempts: int, limit: int = 500
 ) -> pa.Table:
     """Failed articles from earlier runs that deserve another try (as feed items)."""
-    return conn.sql(
-        "SELECT article_id, url, url AS original_url, feed_name, coalesce(title, '') AS title, "
-        "coalesce(summary, '') AS summary, feed_published_at AS published_at, NULL::VARCHAR AS guid "
-        "FROM fetch_failures WHERE attempts < ? "
+    from policy_news import staging
+
+    rows = conn.execute(
+        "SELECT article_id, url, feed_name, coalesce(title, ''), coalesce(summary, ''), "
+        "feed_published_at FROM fetch_failures WHERE attempts < ? "
         "AND article_id NOT IN (SELECT article_id FROM articles) "
         "ORDER BY last_failed_at LIMIT ?",
-        params=[max_attempts, limit],
-    ).to_arrow_table()
+        [max_attempts, limit],
+    ).fetchall()
+    return staging.to_table(
+        "feed_items",
+        [
+            {
+                "article_id": r[0],
+                "url": r[1],
+                "original_url": r[1],
+                "feed_name": r[2],
+                "title": r[3],
+                "summary": r[4],
+                "published_at": r[5],
+            }
+            for r in rows
+        ],
+    )
 
 
 # --- the loader ------------------------------------------------------------------------
