@@ -18,7 +18,8 @@ counts only. The task count does not grow with the number of articles.
 `pipeline_runs`, `quarantine`, `dq_results` in `$POLICY_NEWS_DB`, a read-only snapshot
 beside it for analysts, and the Asset `policy_news_duckdb` for downstream DAGs.
 
-**Params:** `feeds_path` (another registry file), `limit` (max new articles this run).
+**Params:** `feeds_path` (another registry file), `limit` (max new articles this run),
+`poll_all` (poll every feed now instead of following each feed's own rhythm).
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ def _run_dir() -> Any:
     params={
         "feeds_path": Param(None, type=["null", "string"], description="feed registry YAML"),
         "limit": Param(None, type=["null", "integer"], minimum=1, description="max new articles"),
+        "poll_all": Param(
+            False, type="boolean", description="poll every feed, whatever its rhythm"
+        ),
     },
     tags=["policy-news", "ingest"],
     doc_md=__doc__,
@@ -81,7 +85,12 @@ def policy_news_ingest() -> None:
         params = context["params"]
         feeds_path = Path(params["feeds_path"]) if params.get("feeds_path") else None
         result = plan(
-            context["run_id"], _settings(), feeds_path, trigger="airflow", limit=params.get("limit")
+            context["run_id"],
+            _settings(),
+            feeds_path,
+            trigger="airflow",
+            limit=params.get("limit"),
+            poll_all=bool(params.get("poll_all")),
         )
         return list(result["feed_batches"])
 

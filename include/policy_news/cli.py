@@ -36,6 +36,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             settings,
             Path(args.feeds) if args.feeds else None,
             limit=args.limit,
+            poll_all=args.all_feeds,
             progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
     except FeedConfigError as exc:
@@ -203,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", help="DuckDB file (default: $POLICY_NEWS_DB or data/policy_news.duckdb)"
     )
     run.add_argument("--limit", type=int, help="fetch at most N new articles")
+    run.add_argument(
+        "--all-feeds", action="store_true", help="poll every feed now, whatever its rhythm"
+    )
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", help="row counts and the last runs")

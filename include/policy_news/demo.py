@@ -114,7 +114,7 @@ def main() -> int:
         print(
             f"sample site at {base_url}; running policy_news_ingest through Airflow ...", flush=True
         )
-        code = _airflow(["dags", "test", "policy_news_ingest"], env, log_path)
+        code = _airflow(["dags", "test", "policy_news_ingest", "--conf", '{"poll_all": true}'], env, log_path)
     print(
         f"sample site stopped; the DAG run took {time.monotonic() - started:.0f}s "
         f"(Airflow log: {log_path})"

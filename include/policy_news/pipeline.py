@@ -75,15 +75,16 @@ def plan_run(
     *,
     trigger: str = "cli",
     limit: int | None = None,
+    poll_all: bool = False,
 ) -> dict[str, Any]:
-    """Pick the feeds to poll and split them into batches; records the run's manifest."""
+    """Pick the feeds due and group them by host; records the run's manifest."""
     from policy_news import store
 
     started = time.perf_counter()
     path = feeds_path or settings.feeds_path
     feeds = load_feeds(path)
     with store.open_db(settings.db_path, read_only=True) as conn:
-        due = store.feeds_due(conn, feeds, datetime.now(UTC))
+        due = store.feeds_due(conn, feeds, datetime.now(UTC), poll_all=poll_all)
     folder = staging.run_dir(settings.staging_dir, run_id)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -518,13 +519,14 @@ def run_pipeline(
     *,
     run_id: str | None = None,
     limit: int | None = None,
+    poll_all: bool = False,
     progress: Progress | None = None,
     keep_staging: bool = False,
 ) -> RunSummary:
     """Run every stage in this process, the same functions the DAG maps over."""
     say = progress or (lambda _msg: None)
     run_id = run_id or new_run_id()
-    plan = plan_run(run_id, settings, feeds_path, limit=limit)
+    plan = plan_run(run_id, settings, feeds_path, limit=limit, poll_all=poll_all)
     run_dir = Path(plan["run_dir"])
     say(f"run {run_id}: {plan['feeds_due']} feeds to poll")
     feed_results = []

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # every run; they are re-checked once a week in case they come back.
 HARD_FAILURES_TO_DISABLE = 5
 DISABLED_RECHECK = timedelta(days=7)
+# Polling adapts to each feed's rhythm: about twice per gap between new items,
+# never more often than MIN_POLL nor less often than MAX_POLL.
+MIN_POLL_MINUTES = int(os.environ.get("POLICY_NEWS_MIN_POLL_MINUTES") or 15)
+MAX_POLL_MINUTES = int(os.environ.get("POLICY_NEWS_MAX_POLL_MINUTES") or 360)
+POLL_SLACK = timedelta(minutes=5)
 LOCK_RETRY_DEADLINE_S = float(os.environ.get("POLICY_NEWS_LOCK_TIMEOUT_S") or 120)
 
 
@@ -135,16 +140,27 @@ def feed_states(conn: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
 
 
 def feeds_due(
-    conn: duckdb.DuckDBPyConnection, feeds: Sequence[FeedConfig], now: datetime
+    conn: duckdb.DuckDBPyConnection,
+    feeds: Sequence[FeedConfig],
+    now: datetime,
+    *,
+    poll_all: bool = False,
 ) -> list[FeedConfig]:
-    """Feeds to poll now: all, except auto-disabled ones between their weekly re-checks."""
+    """Feeds to poll now: those whose next poll time has come (auto-disabled ones weekly).
+
+    `poll_all` ignores each feed's rhythm but still honours auto-disabling.
+    """
     rows = conn.execute(
         "SELECT feed_name, auto_disabled_at, next_poll_at FROM feeds WHERE enabled"
     ).fetchall()
+    # A run starting a little early (scheduler jitter) still polls feeds due about now.
+    horizon = now + POLL_SLACK
     skip = {
         name
         for name, disabled_at, next_poll in rows
-        if disabled_at is not None and next_poll is not None and next_poll > now
+        if next_poll is not None
+        and next_poll > horizon
+        and (disabled_at is not None or not poll_all)
     }
     return [f for f in feeds if f.name not in skip]
 
@@ -288,6 +304,25 @@ FROM (
     SELECT *, (http_status IN (404, 410) OR error_kind = 'dns') AS hard FROM staged_feed_fetches
 ) AS f
 WHERE feeds.feed_name = f.feed_name
+"""
+
+_SQL_POLL_RHYTHM = """
+UPDATE feeds SET
+    poll_interval_minutes = r.minutes,
+    next_poll_at = feeds.last_fetch_at + to_minutes(r.minutes)
+FROM (
+    SELECT feed_name,
+           CASE WHEN count(*) FILTER (WHERE items_new > 0) >= 3 THEN
+               least($max, greatest($min, (epoch(max(fetched_at) FILTER (WHERE items_new > 0)
+                   - min(fetched_at) FILTER (WHERE items_new > 0)) / 60
+                   / (count(*) FILTER (WHERE items_new > 0) - 1) / 2)::INTEGER))
+           ELSE $min END AS minutes
+    FROM feed_fetches
+    WHERE fetched_at > $now - INTERVAL 30 DAY
+      AND feed_name IN (SELECT feed_name FROM staged_feed_fetches)
+    GROUP BY feed_name
+) AS r
+WHERE feeds.feed_name = r.feed_name AND feeds.auto_disabled_at IS NULL
 """
 
 _ARTICLE_COLUMNS = (
@@ -444,6 +479,9 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         conn.execute(
             _SQL_FEED_HEALTH,
             {"limit": HARD_FAILURES_TO_DISABLE, "recheck": DISABLED_RECHECK},
+        )
+        conn.execute(
+            _SQL_POLL_RHYTHM, {"min": MIN_POLL_MINUTES, "max": MAX_POLL_MINUTES, "now": now}
         )
         conn.execute(_SQL_ARTICLES, {"run_id": load.run_id, "now": now})
         conn.execute(

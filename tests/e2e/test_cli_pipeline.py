@@ -107,7 +107,7 @@ def test_relevant_articles_have_topics_with_evidence(loaded) -> None:
 def test_rerun_adds_no_rows(loaded, settings, sample_feeds: Path) -> None:
     db, _ = loaded
     before = _counts(db)
-    summary = run_pipeline(settings, sample_feeds)
+    summary = run_pipeline(settings, sample_feeds, poll_all=True)
     after = _counts(db)
     assert summary.stats["items_new"] == 0
     assert {k: v for k, v in after.items() if k not in ("feed_fetches", "pipeline_runs")} == {

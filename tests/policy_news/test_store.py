@@ -270,3 +270,35 @@ def test_writer_waits_for_a_lock_then_gives_up_with_a_clear_error(tmp_path: Path
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_polling_follows_each_feeds_rhythm(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    db = tmp_path / "x.duckdb"
+    with store.open_db(db) as conn:
+        store.load_run(conn, _load("run-1", [], [_fetch("run-1")]))
+        interval, next_poll = conn.execute(
+            "SELECT poll_interval_minutes, next_poll_at FROM feeds"
+        ).fetchone()
+        just_after = NOW + timedelta(minutes=1)
+        assert interval == store.MIN_POLL_MINUTES
+        assert next_poll == NOW + timedelta(minutes=store.MIN_POLL_MINUTES)
+        assert store.feeds_due(conn, [FEED], just_after) == []
+        assert store.feeds_due(conn, [FEED], just_after, poll_all=True) == [FEED]
+        assert store.feeds_due(conn, [FEED], next_poll) == [FEED]
+
+
+def test_a_feed_with_new_items_twice_a_day_is_polled_less_often(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    db = tmp_path / "x.duckdb"
+    with store.open_db(db) as conn:
+        for i in range(4):
+            fetch = replace(
+                _fetch(f"run-{i}"), fetched_at=NOW + timedelta(hours=12 * i), items_new=3
+            )
+            store.load_run(conn, _load(f"run-{i}", [], [fetch]))
+        interval = conn.execute("SELECT poll_interval_minutes FROM feeds").fetchone()[0]
+    assert interval == 360  # 12 h rhythm -> every 6 h, the cap
