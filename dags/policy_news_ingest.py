@@ -101,7 +101,9 @@ def policy_news_ingest() -> None:
         index = get_current_context()["ti"].map_index or 0
         return fetch_feed_batch(_run_dir(), feed_names, max(index, 0), _settings())
 
-    @task
+    # An empty mapped list (no feed due, no new item) skips its tasks; the stages after
+    # it still run, so every run ends with a pipeline_runs row.
+    @task(trigger_rule="none_failed")
     def select_new_items(feed_results: list[dict[str, Any]]) -> list[str]:
         """De-duplicate against DuckDB; returns one item file per article task."""
         from policy_news.pipeline import select_new_items as select
@@ -121,7 +123,7 @@ def policy_news_ingest() -> None:
 
         return {**tag_batch(_run_dir(), fetched["articles"], _settings()), "fetched": fetched}
 
-    @task(retries=0)  # a failed check fails for good: retrying cannot change the data
+    @task(retries=0, trigger_rule="none_failed")  # a failed check cannot pass on retry
     def validate_batch(
         feed_results: list[dict[str, Any]], tagged: list[dict[str, Any]]
     ) -> dict[str, Any]:
@@ -145,7 +147,7 @@ def policy_news_ingest() -> None:
         stats["timings"]["validate"] = validation["seconds"]
         return {"validation": validation, "stats": stats}
 
-    @task(outlets=[POLICY_NEWS_DB])
+    @task(outlets=[POLICY_NEWS_DB], trigger_rule="none_failed")
     def load_duckdb(validated: dict[str, Any]) -> dict[str, Any]:
         from policy_news.pipeline import load_run
 

@@ -12,7 +12,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-# Feed dates further ahead than this are wrong clocks or typos, not scheduled posts.
-_FUTURE_TOLERANCE = timedelta(days=1)
-_OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -48,16 +45,16 @@ def _plain(text: str | None, limit: int = 2000) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()[:limit]
 
 
-def _entry_date(entry: Mapping[str, object], now: datetime) -> datetime | None:
+def _entry_date(entry: Mapping[str, object]) -> datetime | None:
+    """The entry's own date as given; implausible ones (2099, 1970) are left for the
+    data-quality checks to quarantine with a reason rather than silently dropped here."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
             try:
-                when = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)  # type: ignore[arg-type]
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)  # type: ignore[arg-type]
             except (TypeError, ValueError, OverflowError):
                 continue
-            if _OLDEST_PLAUSIBLE <= when <= now + _FUTURE_TOLERANCE:
-                return when
     return None
 
 
@@ -75,7 +72,6 @@ def parse_feed(
     except Exception as exc:  # feedparser should not raise, but one bad feed must not stop a run
         return ParsedFeed(error_kind="parse", error=f"feedparser crashed: {exc!r}"[:500])
     items: list[FeedItem] = []
-    seen: set[str] = set()
     for entry in parsed.entries:
         link = entry.get("link") or ""
         if not link:
@@ -88,10 +84,8 @@ def parse_feed(
             if not link.startswith(("http://", "https://")):
                 continue  # tag: URIs and the like identify an entry but cannot be fetched
         url = normalise_url(link)
+        # Duplicates within a feed are kept: the checks quarantine them with a reason.
         article_id = article_id_for(url)
-        if article_id in seen:
-            continue
-        seen.add(article_id)
         items.append(
             FeedItem(
                 article_id=article_id,
@@ -100,7 +94,7 @@ def parse_feed(
                 feed_name=feed_name,
                 title=_plain(entry.get("title"), 1000),
                 summary=_plain(entry.get("summary") or entry.get("description")),
-                published_at=_entry_date(entry, now),
+                published_at=_entry_date(entry),
                 guid=entry.get("id"),
             )
         )

@@ -91,9 +91,81 @@ def test_dag_run_through_airflow_loads_duckdb_and_rerun_adds_no_rows(
     assert gone == (404,)
     assert (db.parent / "policy_news.snapshot.duckdb").exists()
 
-    second = _airflow(["dags", "test", "policy_news_ingest"], airflow_env)
+    # poll_all: fetch every feed again (they are not due yet) to prove the rerun adds nothing
+    second = _airflow(
+        ["dags", "test", "policy_news_ingest", "--conf", '{"poll_all": true}'], airflow_env
+    )
     assert second.returncode == 0, second.stdout[-5000:] + second.stderr[-3000:]
     again = _counts(db)
     for table in ("articles", "article_topics", "article_facts", "article_feeds"):
         assert again[table] == counts[table], f"second run changed {table}"
     assert again["pipeline_runs"] == 2
+
+
+def test_retag_dag_adds_a_new_taxonomy_version_and_keeps_the_old(
+    airflow_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Runs after the ingest test (same database): re-tag under a new version, no refetch."""
+    import yaml
+
+    bundled = REPO_ROOT / "include" / "taxonomy" / "immigration_enforcement.yaml"
+    folder = tmp_path / "taxonomy"
+    folder.mkdir()
+    (folder / "immigration_enforcement.yaml").write_text(bundled.read_text())
+    data = yaml.safe_load(bundled.read_text())
+    old_version = str(data["version"])
+    data["version"] = "e2e-next"
+    (folder / "next.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    env = {**airflow_env, "POLICY_NEWS_TAXONOMY": str(folder / "immigration_enforcement.yaml")}
+    db = Path(env["POLICY_NEWS_DATA_DIR"]) / "policy_news.duckdb"
+    before = _counts(db)
+
+    run = _airflow(
+        ["dags", "test", "policy_news_retag", "--conf", '{"taxonomy_version": "e2e-next"}'], env
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    with duckdb.connect(str(db), read_only=True) as conn:
+        versions = dict(
+            conn.execute(
+                "SELECT taxonomy_version, count(*) FROM article_topics GROUP BY 1"
+            ).fetchall()
+        )
+        current = conn.execute(
+            "SELECT taxonomy_version FROM taxonomy_versions WHERE is_current"
+        ).fetchall()
+        view = conn.execute(
+            "SELECT DISTINCT taxonomy_version FROM current_article_topics"
+        ).fetchall()
+        articles = conn.execute("SELECT DISTINCT taxonomy_version FROM articles").fetchall()
+    assert versions[old_version] == before["article_topics"]  # the old version is kept
+    assert versions["e2e-next"] == before["article_topics"]  # same rules, same tags
+    assert current == [("e2e-next",)] and view == [("e2e-next",)]
+    assert articles == [("e2e-next",)]
+    assert _counts(db)["articles"] == before["articles"]
+
+
+def test_blocking_check_fails_the_validate_task_and_loads_nothing(
+    airflow_env: dict[str, str], tmp_path: Path, sample_site: str
+) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(
+        "feeds:\n"
+        f"  - {{name: capitol-wire, url: '{sample_site}/feeds/national.atom'}}\n"
+        + "".join(f"  - {{name: gone-{i}, url: '{sample_site}/gone-{i}.rss'}}\n" for i in range(3))
+    )
+    env = {
+        **airflow_env,
+        "POLICY_NEWS_DATA_DIR": str(tmp_path / "data"),
+        "POLICY_NEWS_FEEDS": str(feeds),
+    }
+    run = _airflow(["dags", "test", "policy_news_ingest"], env)
+    out = run.stdout + run.stderr
+    assert "blocking data-quality check failed: run.failed_feed_share: 0.75 of feeds failed" in out
+    assert "state=failed" in out
+    db = tmp_path / "data" / "policy_news.duckdb"
+    with duckdb.connect(str(db), read_only=True) as conn:
+        loaded = conn.execute("SELECT count(*) FROM articles").fetchone()
+        fetches = conn.execute("SELECT count(*) FROM feed_fetches").fetchone()
+        runs = conn.execute("SELECT outcome FROM pipeline_runs").fetchall()
+    assert loaded == (0,) and fetches == (0,)
+    assert runs == [("blocked",)]

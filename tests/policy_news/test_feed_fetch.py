@@ -16,10 +16,12 @@ def _parse(body: bytes, base: str = "https://news.example.org/feed.rss"):
     return parse_feed(body, {"content-type": "application/rss+xml"}, "fixture", base, NOW)
 
 
-def test_items_are_deduplicated_by_normalised_url() -> None:
+def test_urls_are_normalised_and_duplicates_share_an_article_id() -> None:
     parsed = _parse((FIXTURES / "mixed.rss").read_bytes())
-    urls = [i.url for i in parsed.items]
-    assert urls.count("https://news.example.org/2026/11/sheriff-287g.html") == 1
+    dupes = [
+        i for i in parsed.items if i.url == "https://news.example.org/2026/11/sheriff-287g.html"
+    ]
+    assert len(dupes) == 2 and dupes[0].article_id == dupes[1].article_id
     assert parsed.error_kind is None
 
 
@@ -28,13 +30,13 @@ def test_summary_html_is_reduced_to_plain_text() -> None:
     assert item.summary == "The county joins the task force model."
 
 
-def test_missing_and_impossible_dates_become_none() -> None:
+def test_missing_dates_are_none_and_impossible_ones_are_kept_for_the_checks() -> None:
     by_title = {i.title: i for i in _parse((FIXTURES / "mixed.rss").read_bytes()).items}
     assert by_title["Sheriff signs 287(g) agreement"].published_at == datetime(
         2026, 11, 24, 14, 30, tzinfo=UTC
     )
     assert by_title["No date here"].published_at is None
-    assert by_title["Date from the future"].published_at is None
+    assert by_title["Date from the future"].published_at == datetime(2099, 1, 1, tzinfo=UTC)
 
 
 def test_relative_links_resolve_against_the_feed_and_linkless_items_drop() -> None:
