@@ -57,7 +57,7 @@ run: install
 airflow: install
 	@echo "Airflow standalone: http://localhost:8080 ; login printed below and stored in"
 	@echo "  $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated ; stop with Ctrl-C"
-	$(VENV)/bin/airflow standalone
+	PATH="$(VENV)/bin:$$PATH" airflow standalone
 
 eval: install
 	$(PY) -m policy_news.evaluate
