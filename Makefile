@@ -71,7 +71,7 @@ lint: install
 	$(PY) -m mypy
 
 docs: install
-	$(PY) -m policy_news.checks_docs --open
+	$(VENV)/bin/policy-news docs --open
 
 clean:
 	rm -rf data airflow_home .pytest_cache .mypy_cache .ruff_cache

@@ -20,9 +20,18 @@ def _print_table(headers: list[str], rows: list[tuple[Any, ...]]) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
+    import os
+
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
-        overrides["db_path"] = Path(args.db)
+        # --db names a data location: staging and Data Docs live beside the file
+        # unless their own env vars say otherwise.
+        db = Path(args.db)
+        overrides["db_path"] = db
+        if "POLICY_NEWS_STAGING_DIR" not in os.environ:
+            overrides["staging_dir"] = db.parent / "staging"
+        if "POLICY_NEWS_DOCS_DIR" not in os.environ:
+            overrides["docs_dir"] = db.parent / "data_docs"
     return get_settings(**overrides)
 
 
@@ -136,6 +145,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     try:
         count = tag_jsonl(inp, out, tagger)
+    except BrokenPipeError:  # `policy-news tag ... | head` closed the pipe: not an error
+        sys.stderr.close()
+        return 0
     finally:
         if inp is not sys.stdin:
             inp.close()
@@ -194,6 +206,30 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Rebuild the GX Data Docs from the stored check results of the last runs."""
+    import webbrowser
+
+    from policy_news import store
+    from policy_news.checks import build_data_docs
+
+    settings = _settings(args)
+    with store.open_db(settings.db_path, read_only=True) as conn:
+        results = conn.execute(
+            "SELECT * FROM dq_results WHERE run_id IN (SELECT run_id FROM pipeline_runs "
+            "ORDER BY started_at DESC LIMIT ?)",
+            [args.runs],
+        ).fetch_df()
+    if results.empty:
+        print("no check results yet: run the pipeline first", file=sys.stderr)
+        return 1
+    index = build_data_docs(results, settings.docs_dir, keep_runs=args.runs)
+    print(f"Data Docs: {index}")
+    if args.open:
+        webbrowser.open(index.as_uri())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy-news", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--path", help="query this DuckDB file instead of the snapshot")
     query.add_argument("--csv", action="store_true", help="CSV output")
     query.set_defaults(func=cmd_query)
+
+    docs = sub.add_parser("docs", help="rebuild the GX Data Docs from stored check results")
+    docs.add_argument("--db")
+    docs.add_argument("--runs", type=int, default=30, help="how many recent runs to show")
+    docs.add_argument("--open", action="store_true", help="open index.html in a browser")
+    docs.set_defaults(func=cmd_docs)
 
     retag = sub.add_parser("retag", help="re-tag stored articles from their text")
     retag.add_argument("--db")

@@ -146,3 +146,14 @@ def test_bad_feed_registry_is_a_clear_error(settings, tmp_path: Path, capsys) ->
     bad.write_text("feeds:\n  - name: x\n    url: gopher://old\n")
     assert main(["run", "--feeds", str(bad), "--db", str(settings.db_path)]) == 2
     assert "feed #1 ('x'), field 'url'" in capsys.readouterr().err
+
+
+def test_query_reads_the_snapshot_and_docs_rebuild_from_stored_results(
+    loaded, settings, capsys
+) -> None:
+    db, _ = loaded
+    assert main(["query", "--db", str(db), "SELECT count(*) AS n FROM articles"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "13"]
+    assert main(["query", "--db", str(db), "SELECT nope FROM articles"]) == 2
+    assert main(["docs", "--db", str(db)]) == 0
+    assert (settings.docs_dir / "index.html").exists()
