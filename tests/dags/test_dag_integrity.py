@@ -34,7 +34,7 @@ def test_no_import_errors(dag_bag) -> None:
 
 
 def test_expected_dags_exist(dag_bag) -> None:
-    assert {"policy_news_ingest", "policy_news_retag"} <= set(dag_bag.dag_ids)
+    assert {"policy_news_ingest", "policy_news_retag", "policy_news_digest"} <= set(dag_bag.dag_ids)
 
 
 @pytest.mark.parametrize("attr", ["tags", "doc_md"])
@@ -92,3 +92,8 @@ def test_parsing_imports_nothing_heavy_and_is_fast(dag_file: Path) -> None:
     heavy = [m for m in report["modules"] if m.split(".")[0] in HEAVY_MODULES]
     assert heavy == [], f"{dag_file.name} imports {heavy} at parse time"
     assert report["seconds"] < 1.0, f"{dag_file.name} took {report['seconds']:.2f}s to parse"
+
+
+def test_digest_is_scheduled_on_the_loader_asset(dag_bag) -> None:
+    condition = dag_bag.dags["policy_news_digest"].timetable.asset_condition
+    assert [a.name for a in condition.objects] == ["policy_news_duckdb"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -157,3 +158,17 @@ def test_query_reads_the_snapshot_and_docs_rebuild_from_stored_results(
     assert main(["query", "--db", str(db), "SELECT nope FROM articles"]) == 2
     assert main(["docs", "--db", str(db)]) == 0
     assert (settings.docs_dir / "index.html").exists()
+
+
+def test_digest_summarises_the_week_from_the_snapshot(loaded, tmp_path: Path) -> None:
+    from datetime import date
+
+    from policy_news.digest import write_digest
+
+    _db, summary = loaded
+    path = write_digest(Path(summary.load["snapshot"]), tmp_path / "reports", date(2026, 11, 27))
+    text = path.read_text()
+    assert path.name == "digest-2026-11-27.md"
+    assert "| local_cooperation_287g |" in text
+    counts_section = text.split("## Largest reported counts")[1]
+    assert re.search(r"^\| \d+ \| \w+ \|", counts_section, re.M)

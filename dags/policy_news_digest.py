@@ -1,0 +1,48 @@
+"""
+### policy_news_digest
+
+Downstream of the ingest: scheduled on the Asset `policy_news_duckdb`, so it runs after
+every successful load (or retag). Writes `data/reports/digest-YYYY-MM-DD.md` for analysts:
+subtopics this week against last week, states, agencies and the largest reported counts
+with their evidence sentences. Reads the analyst snapshot, so it never blocks a load.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from policy_news.callbacks import log_task_failure
+
+
+@dag(
+    dag_id="policy_news_digest",
+    schedule=[Asset("policy_news_duckdb")],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "owner": "policy-news",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "on_failure_callback": log_task_failure,
+    },
+    tags=["policy-news", "reporting"],
+    doc_md=__doc__,
+)
+def policy_news_digest() -> None:
+    @task
+    def write_digest() -> str:
+        from policy_news.digest import write_digest as write
+        from policy_news.settings import get_settings
+
+        settings = get_settings()
+        snapshot = settings.db_path.with_name(settings.db_path.stem + ".snapshot.duckdb")
+        return str(write(snapshot, settings.db_path.parent / "reports"))
+
+    write_digest()
+
+
+policy_news_digest()
