@@ -321,7 +321,90 @@ _NOUNS = {
     "applications": "applications",
     "countries": "countries",
     "dreamers": "dreamers",
+    "detainers": "detainers",
+    "warrants": "warrants",
+    "employers": "employers",
+    "deaths": "deaths",
 }
+# Words that end the noun phrase a number starts: verbs, prepositions (except "of":
+# "40% of detainees", "14 of the arrests") and relative words. "600 state and local
+# agencies have signed agreements" counts agencies; the search never reads past "have"
+# into the rest of the sentence.
+_PHRASE_BREAKS = frozenset(
+    {
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "will",
+        "would",
+        "could",
+        "can",
+        "may",
+        "might",
+        "should",
+        "must",
+        "shall",
+        "do",
+        "does",
+        "did",
+        "said",
+        "say",
+        "says",
+        "told",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "that",
+        "than",
+        "where",
+        "when",
+        "while",
+        "because",
+        "as",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "without",
+        "since",
+        "during",
+        "after",
+        "before",
+        "across",
+        "into",
+        "onto",
+        "per",
+        "under",
+        "over",
+        "through",
+        "throughout",
+        "against",
+        "between",
+        "among",
+        "amid",
+        "toward",
+        "towards",
+        "within",
+        "along",
+        "around",
+        "near",
+    }
+)
+# "Every one of these arrests", "one of the leaders": "one" is not a count there.
+_NOT_ONE_BEFORE = re.compile(r"(?i)(?:^|\W)(?:every|each|any|no|which|that|this|the)\s+$")
 _WORD_RE = re.compile(r"[\w'’()-]+|[.,;:!?]")
 _NOUN_WINDOW = 5
 
@@ -554,6 +637,10 @@ def _count_hits(f: int, text: str, number_words: list[tuple[int, int]]) -> list[
             continue  # part of a word, an amount of money or a longer number
         raw = text[start:end]
         key = raw.lower()
+        if key == "one" and (
+            text.startswith(" of ", end) or _NOT_ONE_BEFORE.search(text, max(0, start - 12), start)
+        ):
+            continue
         after = _AFTER_NUMBER.match(text, end)
         if after and after.end() > end:
             end = after.end()
@@ -607,15 +694,35 @@ def _plain_number(value: float) -> str:
 
 
 def _counted_noun(tail: str, share: bool) -> str | None:
-    """The noun a number counts: "600 signed agreements" -> agreements; shares may say "of X"."""
+    """The noun a number counts: the first counted noun of the phrase the number starts.
+
+    "600 signed agreements" -> agreements; shares may say "of X" ("40% of detainees").
+    The phrase ends at punctuation, a verb or a preposition, so a noun later in the
+    sentence ("600 signed up with ICE to help with arrests") is never taken.
+    """
     words = _WORD_RE.findall(tail[:80])
     for word in words[: _NOUN_WINDOW + (3 if share else 0)]:
         if word in ".,;:!?":
             return None
-        noun = _NOUNS.get(word.lower())
+        lowered = word.lower()
+        noun = _NOUNS.get(lowered)
         if noun:
             return noun
+        if lowered in _PHRASE_BREAKS or _unlisted_plural(word):
+            return None
     return None
+
+
+def _unlisted_plural(word: str) -> bool:
+    """A lowercase plural we do not list ("two managers face charges") is the head noun
+    itself: what follows it is not what the number counts."""
+    return (
+        len(word) > 3
+        and word.islower()
+        and word.isalpha()
+        and word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "ous"))
+    )
 
 
 def _nearest(items: list[_Found], pos: int) -> _Found | None:
@@ -715,7 +822,21 @@ def extract_facts(texts: list[str], sentences: Callable[[int], Sentences]) -> li
 
 def _drop_overlaps(found: list[_Found]) -> list[_Found]:
     """A name inside a longer pattern name is part of it: "ICE" in "ICE Boston" is not a
-    separate mention. Places are kept (Saline County is both an office and a place)."""
+    separate mention. Places are kept (Saline County is both an office and a place), but a
+    city inside a county's name ("Montgomery" in "Montgomery County") is the county."""
+    counties = [x for x in found if x.kind == "place" and x.attrs.get("level") == "county"]
+    if counties:
+        found = [
+            x
+            for x in found
+            if not (
+                x.kind == "place"
+                and x.attrs.get("level") == "city"
+                and any(
+                    c.field == x.field and c.start <= x.start and x.end <= c.end for c in counties
+                )
+            )
+        ]
     outer = [x for x in found if x.rule_id in _OUTER_RULES]
     if not outer:
         return found
@@ -755,7 +876,9 @@ def _attach_context(found: list[_Found], sentence_of: Callable[[_Found], tuple[i
             x.attrs["state"] = state.normalized
         if local:
             x.attrs["place"] = local.normalized
-            if "state" not in x.attrs and local.attrs.get("state"):
+            if local.attrs.get("state"):
+                # Keep place and state consistent: El Paso's state, not New Mexico's
+                # named later in the sentence.
                 x.attrs["state"] = local.attrs["state"]
 
 
@@ -768,9 +891,17 @@ def _dedupe(
     first: dict[tuple[str, str], _Found] = {}
     mentions: dict[tuple[str, str], int] = {}
     counts: list[_Found] = []
+    seen_counts: set[tuple[Any, ...]] = set()
     for x in found:
         if x.kind == "count":
-            counts.append(x)
+            # One fact per mention: a headline or standfirst repeated as the first lines of
+            # the article text is the same mention, not a second one.
+            fi, si = sentence_of(x)
+            said = " ".join(sentences(fi).sentence(si).split()).lower()
+            mention = (x.normalized, x.attrs.get("counts"), x.attrs.get("unit"), said)
+            if mention not in seen_counts:
+                seen_counts.add(mention)
+                counts.append(x)
             continue
         key = (x.kind, x.normalized)
         mentions[key] = mentions.get(key, 0) + 1

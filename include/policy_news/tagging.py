@@ -54,6 +54,7 @@ class _CompiledRule:
     exclude_unless: tuple[int, ...]
     item_exclude: tuple[int, ...]
     item_exclude_unless: tuple[int, ...]
+    article_require: tuple[int, ...]
     fields: frozenset[int]
 
 
@@ -133,6 +134,7 @@ class Tagger:
                         item_exclude_unless=tuple(
                             self._concept_index[c] for c in rule.item_exclude_unless
                         ),
+                        article_require=tuple(self._concept_index[c] for c in rule.article_require),
                         fields=frozenset(FIELDS.index(f) for f in rule.fields),
                     )
                 )
@@ -268,6 +270,13 @@ class Tagger:
         excluded = any(_present(scan, ci, f, si, scope) for ci in rule.exclude)
         if excluded and not any(_present(scan, ci, f, si, scope) for ci in rule.exclude_unless):
             return False
+        # An article must show the context somewhere; headlines are not asked.
+        if (
+            rule.article_require
+            and scan.texts[2]
+            and not all(ci in scan.concept_sents for ci in rule.article_require)
+        ):
+            return False
         if rule.item_exclude and any(ci in scan.concept_sents for ci in rule.item_exclude):
             return any(ci in scan.concept_sents for ci in rule.item_exclude_unless)
         return True
@@ -333,6 +342,22 @@ class Tagger:
             out[t] = (round(score, 4), total, best[t][1])
         return out
 
+    def _more_than_passing(self, scan: _Scan, hits: list[_Hit], topic: int, total: float) -> bool:
+        """A subtopic overshadowed by the article's main one is kept when its own evidence
+        is strong: enough of it, from several different sentences (a headline repeated as
+        the article's first line is one sentence, not two)."""
+        s = self.taxonomy.scoring
+        if s.subtopic_keep_total is None or total < s.subtopic_keep_total:
+            return False
+        sentences: set[str] = set()
+        for hit in hits:
+            rule = self._rules[hit.rule]
+            if rule.topic == topic and rule.rule.weight > 0:
+                sentences.add(" ".join(scan.sents(hit.field).sentence(hit.sent).split()).lower())
+                if len(sentences) >= s.subtopic_keep_sentences:
+                    return True
+        return False
+
     def _evidence(self, scan: _Scan, hit: _Hit) -> Evidence:
         sents = scan.sents(hit.field)
         return Evidence(
@@ -369,7 +394,7 @@ class Tagger:
             floor = top * self.taxonomy.scoring.subtopic_min_share if texts[2] else 0.0
             for t in passed:
                 score, total, hit = scores[t]
-                if total >= floor:
+                if total >= floor or self._more_than_passing(scan, hits, t, total):
                     subtopics.append(
                         SubtopicTag(self._topics[t].id, score, self._evidence(scan, hit))
                     )

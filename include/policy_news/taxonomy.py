@@ -91,6 +91,11 @@ class Rule(_Model):
     # mentions one of `item_exclude` and none of `item_exclude_unless`.
     item_exclude: list[str] = Field(default_factory=list)
     item_exclude_unless: list[str] = Field(default_factory=list)
+    # Whole-article context: for an item with article text, ALL of these concepts must
+    # occur somewhere in it (title, summary or text). A headline is too short to ask this
+    # of, so headline-only items are not checked ("ICE" in a travel story with no
+    # immigration word anywhere is the train, not the agency).
+    article_require: list[str] = Field(default_factory=list)
     fields: list[FieldName] = Field(default_factory=lambda: _all_fields())
 
     _terms = field_validator("terms", "exact_terms")(_check_terms)
@@ -132,6 +137,11 @@ class ScoringSettings(_Model):
     length_norm_sentences: int = Field(default=12, ge=1)
     length_norm_power: float = Field(default=0.5, ge=0, le=1)
     subtopic_min_share: float = Field(default=0.0, ge=0, le=1)
+    # A subtopic below `subtopic_min_share` is still kept when it is more than a passing
+    # mention: evidence in at least `subtopic_keep_sentences` different sentences adding
+    # up to at least `subtopic_keep_total` (None: the share alone decides).
+    subtopic_keep_total: float | None = Field(default=None, gt=0)
+    subtopic_keep_sentences: int = Field(default=2, ge=1)
 
 
 class Taxonomy(_Model):
@@ -228,6 +238,7 @@ def _semantic_errors(tax: Taxonomy) -> list[str]:
                 *rule.exclude_unless,
                 *rule.item_exclude,
                 *rule.item_exclude_unless,
+                *rule.article_require,
             ):
                 if name not in tax.concepts:
                     errors.append(f"{at}: unknown concept {name!r} (known: {sorted(tax.concepts)})")

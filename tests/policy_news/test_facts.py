@@ -179,3 +179,41 @@ def test_operation_names_stop_at_lowercase_words(tagger: Tagger) -> None:
 def test_facts_are_not_extracted_for_irrelevant_items(tagger: Tagger) -> None:
     result = tagger.tag("Florida council approves 300 new parking spaces in Miami")
     assert not result.relevant and result.facts == []
+
+
+def test_count_is_the_noun_its_phrase_ends_on_not_a_later_one(tagger: Tagger) -> None:
+    counts = dict(_counts(_facts(tagger, "Two managers face charges after the raid.")))
+    assert "2" not in counts, counts
+    counts = dict(_counts(_facts(tagger, "Nearly 600 state and local agencies signed agreements.")))
+    assert counts["600"]["counts"] == "agencies"
+    counts = dict(_counts(_facts(tagger, "Officials reported 40 arrests in raids.")))
+    assert counts["40"]["counts"] == "arrests"
+
+
+def test_every_one_of_is_not_a_count(tagger: Tagger) -> None:
+    counts = _counts(_facts(tagger, "Every one of these arrests made the streets safer."))
+    assert counts == []
+
+
+def test_a_headline_repeated_in_the_text_is_one_count_mention(tagger: Tagger) -> None:
+    title = "ICE makes more than 300 arrests in Texas operation"
+    result = tagger.tag(title, None, f"{title}\n{LEAD}Officers made 12 arrests on Monday.")
+    counts = [(f.normalized, f.evidence.field) for f in result.facts if f.kind == "count"]
+    assert counts.count(("300", "title")) == 1
+    assert [c for c in counts if c[0] == "300"] == [("300", "title")]
+    assert ("12", "text") in counts
+
+
+def test_a_city_inside_a_county_name_is_not_a_city(tagger: Tagger) -> None:
+    places = _by(
+        _facts(tagger, "Deputies in Montgomery County, Texas, joined the task force."), "place"
+    )
+    assert places["Montgomery County"].attrs["state"] == "Texas"
+    assert "Montgomery" not in places
+
+
+def test_count_place_and_state_agree(tagger: Tagger) -> None:
+    counts = dict(
+        _counts(_facts(tagger, "Agents in El Paso recorded 1,500 encounters near New Mexico."))
+    )
+    assert counts["1500"]["place"] == "El Paso" and counts["1500"]["state"] == "Texas"

@@ -224,3 +224,55 @@ def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger) -> None:
     assert relevance["tagged_at"] == now and relevance["relevant"] is True
     assert [row["fact_index"] for row in facts] == list(range(len(facts)))
     assert all(isinstance(row["attrs"], str) for row in facts)
+
+
+def test_ice_in_an_article_with_no_immigration_context_is_not_the_agency(tagger: Tagger) -> None:
+    text = (
+        "The ICE leaves Frankfurt every hour and reaches Amsterdam in four hours. "
+        "Federal police officers sometimes check passports near the border. "
+        "First class on the ICE has wider seats. Book the ICE a few weeks ahead."
+    )
+    result = tagger.tag("Frankfurt to Amsterdam in four hours", None, text)
+    assert not result.relevant
+    # The same agency words with immigration context anywhere in the article do count.
+    agency = tagger.tag(
+        "ICE agents make arrests in Houston",
+        None,
+        "ICE said the people it arrested were in the country illegally. ICE will continue.",
+    )
+    assert agency.relevant
+
+
+def test_a_death_in_custody_is_detention_not_use_of_force(tagger: Tagger) -> None:
+    result = tagger.tag(
+        "Detainee dies in ICE custody",
+        "A man collapsed at an ICE processing center and died in custody, ICE said.",
+    )
+    assert result.relevant
+    assert "detention" in _subtopics(result)
+    assert "use_of_force" not in _subtopics(result)
+    shot = tagger.tag("Man dies after ICE officer shoots him during arrest in custody")
+    assert "use_of_force" in _subtopics(shot)
+
+
+def test_criminal_records_are_crime_framing_not_court_news(tagger: Tagger) -> None:
+    result = tagger.tag(
+        "ICE arrests 312 immigrants with criminal convictions in Texas operation",
+        "Of those arrested, 187 had criminal convictions or pending charges, ICE said.",
+    )
+    assert "crime_gangs" in _subtopics(result)
+    assert "courts_litigation" not in _subtopics(result)
+    court = tagger.tag("Judge convicted of obstructing an immigration arrest by ICE agents")
+    assert "courts_litigation" in _subtopics(court)
+
+
+def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger: Tagger) -> None:
+    body = " ".join(
+        ["The sheriff signed a 287(g) agreement with ICE and deputies joined the task force."] * 12
+        + [
+            "ICE said people arrested under the program can be deported.",
+            "Polls show most voters support deportations of people with criminal records.",
+        ]
+    )
+    result = tagger.tag("Sheriff joins 287(g) program", None, body)
+    assert {"local_cooperation_287g", "removal_deportation"} <= _subtopics(result)

@@ -100,3 +100,15 @@ def test_missing_file_and_bad_yaml_raise_taxonomy_error(tmp_path: Path) -> None:
 def test_definition_round_trips_through_validation(raw: dict[str, Any]) -> None:
     tax = parse_taxonomy(raw)
     assert parse_taxonomy(tax.definition()) == tax
+
+
+def test_unknown_concept_in_article_require_is_reported(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["relevance"]["rules"][0]["article_require"] = ["no_such_concept"]
+    assert "relevance, rule 'rel-ice': unknown concept 'no_such_concept'" in _error(data)
+
+
+def test_keep_total_must_be_positive(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["scoring"]["subtopic_keep_total"] = 0
+    assert "subtopic_keep_total" in _error(data)
