@@ -18,7 +18,6 @@ export AIRFLOW__CORE__PARALLELISM ?= 4
 export GX_ANALYTICS_ENABLED := false
 export POLICY_NEWS_HOME := $(CURDIR)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
-export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 
 .PHONY: help install demo test test-fast run airflow eval bench lint docs clean
 
