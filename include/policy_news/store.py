@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -471,6 +471,7 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
     tables = dict(load.tables)
     tables["feed_config"] = _feed_config_table(load.feeds)
     now = datetime.now(UTC)
+    started = time.perf_counter()
     names = _register(conn, tables)
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -523,6 +524,11 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         for table in ("quarantine", "dq_results"):
             conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [load.run_id])
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM staged_{table}")
+        timings = {
+            **load.run_stats.get("timings", {}),
+            "load": round(time.perf_counter() - started, 3),
+        }
+        load = replace(load, run_stats={**load.run_stats, "timings": timings})
         conn.execute(_SQL_RUN, _run_row(load, "success", None))
         conn.execute("COMMIT")
     except BaseException:
