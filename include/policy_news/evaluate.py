@@ -181,6 +181,39 @@ def format_report(report: Report, show_errors: bool = True) -> str:
     return "\n".join(lines)
 
 
+# The issue's targets: relevance F1 and precision per set, subtopic micro-F1 on both.
+TARGETS = {
+    "headlines": {"f1": 0.95, "precision": 0.90},
+    "articles": {"f1": 0.90, "precision": 0.90},
+}
+MICRO_F1_TARGET = 0.75
+
+
+def format_summary(results: dict[str, Any]) -> str:
+    """One table: tagger against the keyword baseline, with each target and whether it is met."""
+    header = (
+        f"{'set':<10}{'tagger P':>9}{'R':>7}{'F1':>7}{'baseline P':>12}{'R':>7}{'F1':>7}"
+        f"{'micro-F1':>10}  targets"
+    )
+    lines = ["== summary ==", header]
+    for name, pair in results["datasets"].items():
+        t, b = pair["tagger"].relevance, pair["baseline"].relevance
+        micro = pair["tagger"].micro.get("f1", 0.0)
+        goal = TARGETS.get(name, {})
+        met = (
+            t["f1"] >= goal.get("f1", 0)
+            and t["precision"] >= goal.get("precision", 0)
+            and micro >= MICRO_F1_TARGET
+        )
+        target = f"F1>={goal.get('f1', 0):.2f} P>={goal.get('precision', 0):.2f} micro>={MICRO_F1_TARGET}"
+        lines.append(
+            f"{name:<10}{t['precision']:>9.3f}{t['recall']:>7.3f}{t['f1']:>7.3f}"
+            f"{b['precision']:>12.3f}{b['recall']:>7.3f}{b['f1']:>7.3f}{micro:>10.3f}"
+            f"  {target}: {'met' if met else 'NOT MET'}"
+        )
+    return "\n".join(lines)
+
+
 def default_labels_dir() -> Path:
     return project_home().parent / "shared" / "corpus" / "labels"
 
@@ -217,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_report(pair["tagger"]))
         print(format_report(pair["baseline"], show_errors=False))
         print()
+    print(format_summary(results))
     if args.json:
         payload = {
             "taxonomy_version": results["taxonomy_version"],

@@ -103,3 +103,27 @@ def test_json_report_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert data["datasets"]["headlines"]["tagger"]["relevance"]["f1"] == 1.0
     assert "baseline" in data["datasets"]["articles"]
     assert "headlines (n=2)" in capsys.readouterr().out
+
+
+def test_summary_table_shows_tagger_baseline_and_targets() -> None:
+    from policy_news.evaluate import Report, format_summary
+
+    def rep(p: float, r: float, f1: float, micro: float = 0.0) -> Report:
+        rel = {"precision": p, "recall": r, "f1": f1, "tp": 1, "fp": 0, "fn": 0}
+        return Report("x", 1, rel, micro={"f1": micro} if micro else {})
+
+    text = format_summary(
+        {
+            "datasets": {
+                "headlines": {
+                    "tagger": rep(1.0, 0.96, 0.98, 0.88),
+                    "baseline": rep(0.77, 0.96, 0.85),
+                },
+                "articles": {"tagger": rep(0.8, 1.0, 0.89, 0.80), "baseline": rep(0.56, 1.0, 0.72)},
+            }
+        }
+    )
+    lines = text.splitlines()
+    assert lines[2].startswith("headlines") and lines[2].endswith(": met")
+    assert lines[3].startswith("articles") and lines[3].endswith("NOT MET")
+    assert "0.850" in lines[2]
