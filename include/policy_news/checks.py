@@ -565,6 +565,16 @@ def _run_metrics(
     )
     n_articles = 0 if articles is None else len(articles)
     n_failures = 0 if failures is None else len(failures)
+    # The extraction share judges this run's feed items only: retries of earlier
+    # failures (often permanent, e.g. refused addresses) would otherwise block every
+    # later run, and a blocked run never gets to count their attempts.
+    n_new_articles, n_new_failures = n_articles, n_failures
+    if items is not None and "article_id" in items:
+        current = set(items["article_id"])
+        if articles is not None and "article_id" in articles:
+            n_new_articles = int(articles["article_id"].isin(current).sum())
+        if failures is not None and "article_id" in failures:
+            n_new_failures = int(failures["article_id"].isin(current).sum())
     n_undated = (
         0
         if articles is None or "date_source" not in articles
@@ -597,9 +607,11 @@ def _run_metrics(
             "min_denominator": params.min_feeds_for_share,
         },
         "failed_extraction_share": {
-            "value": _share(n_failures, n_articles + n_failures, params.min_articles_for_share),
-            "numerator": n_failures,
-            "denominator": n_articles + n_failures,
+            "value": _share(
+                n_new_failures, n_new_articles + n_new_failures, params.min_articles_for_share
+            ),
+            "numerator": n_new_failures,
+            "denominator": n_new_articles + n_new_failures,
             "min_denominator": params.min_articles_for_share,
         },
         "duplicate_rate": {

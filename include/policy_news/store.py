@@ -68,15 +68,18 @@ def connect(
             conn.execute("SET TimeZone = 'UTC'")
             return conn
         except duckdb.IOException as exc:
-            if not _is_lock_error(exc) or time.monotonic() + delay > deadline:
-                if _is_lock_error(exc):
-                    raise DatabaseBusyError(
-                        f"{db_path} stayed locked by another process; gave up after "
-                        f"{deadline_s or LOCK_RETRY_DEADLINE_S:.0f}s: {exc}"
-                    ) from exc
+            if not _is_lock_error(exc):
                 raise
-            log.warning("database %s is locked, retrying in %.1fs", db_path, delay)
-            time.sleep(delay)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                waited = LOCK_RETRY_DEADLINE_S if deadline_s is None else deadline_s
+                raise DatabaseBusyError(
+                    f"{db_path} stayed locked by another process; gave up after "
+                    f"{waited:.1f}s: {exc}"
+                ) from exc
+            pause = min(delay, remaining)
+            log.warning("database %s is locked, retrying in %.1fs", db_path, pause)
+            time.sleep(pause)
             delay = min(delay * 2, 5.0)
 
 
@@ -207,6 +210,9 @@ def retryable_failures(
     rows = conn.execute(
         "SELECT article_id, url, feed_name, coalesce(title, ''), coalesce(summary, ''), "
         "feed_published_at FROM fetch_failures WHERE attempts < ? "
+        # permanent failures (refused, wrong type, too big, gone) are not worth a retry
+        "AND NOT coalesce(error_kind IN ('ssrf', 'scheme', 'robots', 'content_type', "
+        "'too_large') OR http_status IN (404, 410), FALSE) "
         "AND article_id NOT IN (SELECT article_id FROM articles) "
         "ORDER BY last_failed_at LIMIT ?",
         [max_attempts, limit],
@@ -301,7 +307,8 @@ UPDATE feeds SET
         WHEN f.hard AND feeds.consecutive_hard_failures + 1 >= $limit THEN f.fetched_at + $recheck
         ELSE NULL END
 FROM (
-    SELECT *, (http_status IN (404, 410) OR error_kind = 'dns') AS hard FROM staged_feed_fetches
+    SELECT *, coalesce(http_status IN (404, 410) OR error_kind = 'dns', FALSE) AS hard
+    FROM staged_feed_fetches
 ) AS f
 WHERE feeds.feed_name = f.feed_name
 """

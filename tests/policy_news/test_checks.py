@@ -532,8 +532,34 @@ def test_failed_extraction_share_blocks() -> None:
         }
         for i in range(20)
     ]
+    rows["feed_items"] += [
+        {**_item(rows["articles"][0]), "article_id": f["article_id"], "url": f["url"]}
+        for f in rows["failures"]
+    ]
     report = validate_batch(RUN, frames_of(rows), taxonomy_ids=TAXONOMY, now=NOW)
     assert [m.split(":")[0] for m in report.blocking] == ["run.failed_extraction_share"]
+
+
+def test_retries_of_earlier_failures_do_not_count_toward_the_extraction_share() -> None:
+    rows = clean_rows()
+    rows["failures"] = [
+        {
+            "article_id": f"old-{i}",
+            "url": f"https://news.example.org/old/{i}",
+            "feed_name": "border-wire",
+            "title": "t",
+            "summary": "s",
+            "feed_published_at": None,
+            "stage": "fetch",
+            "error_kind": "timeout",
+            "error": "read timed out",
+            "http_status": None,
+            "failed_at": NOW,
+        }
+        for i in range(20)
+    ]  # retried from fetch_failures: not among this run's feed items
+    report = validate_batch(RUN, frames_of(rows), taxonomy_ids=TAXONOMY, now=NOW)
+    assert report.blocking == []
 
 
 def test_undated_share_warns_and_loads() -> None:
