@@ -76,7 +76,7 @@ def test_feed_date_wins_and_missing_dates_stay_unknown(settings, sample_site: st
     by_url = {a.url: a for a in articles}
     assert by_url[items[0].url].published_at == feed_date
     assert by_url[items[0].url].date_source == "feed"
-    for article in articles[1:]:
+    for article in (by_url[item.url] for item in items[1:3]):
         assert article.date_source in ("html", "unknown")
         assert (article.published_at is None) == (article.date_source == "unknown")
         assert article.published_at != article.fetched_at
