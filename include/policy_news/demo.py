@@ -58,6 +58,12 @@ def _summary(db_path: Path) -> None:
             "FROM feed_fetches WHERE run_id = ? ORDER BY feed_name",
             [run_id],
         ).fetchall()
+        suites = conn.execute(
+            "SELECT suite, count(*) FILTER (WHERE success), count(*) FILTER (WHERE NOT success), "
+            "string_agg(check_name, ', ' ORDER BY check_name) FROM dq_results WHERE run_id = ? "
+            "GROUP BY suite ORDER BY suite",
+            [run_id],
+        ).fetchall()
         failed_checks = conn.execute(
             "SELECT suite, check_name, severity, observed_value FROM dq_results "
             "WHERE run_id = ? AND NOT success ORDER BY suite, check_name",
@@ -77,7 +83,11 @@ def _summary(db_path: Path) -> None:
     print("relevant articles per subtopic:")
     for subtopic, count in per_topic:
         print(f"  {subtopic:28} {count}")
-    print(f"checks: {run[8]} passed, {run[9]} failed")
+    print(f"checks (Great Expectations): {run[8]} passed, {run[9]} failed")
+    for suite, passed, failed, names in suites:
+        print(
+            f"  {suite:18} {passed} passed, {failed} failed: {names[:70]}{'...' if len(names) > 70 else ''}"
+        )
     for suite, check, severity, observed in failed_checks:
         print(f"  failed [{severity}] {suite}.{check}: {observed}")
     print(f"DuckDB file: {db_path}")
@@ -114,7 +124,9 @@ def main() -> int:
         print(
             f"sample site at {base_url}; running policy_news_ingest through Airflow ...", flush=True
         )
-        code = _airflow(["dags", "test", "policy_news_ingest", "--conf", '{"poll_all": true}'], env, log_path)
+        code = _airflow(
+            ["dags", "test", "policy_news_ingest", "--conf", '{"poll_all": true}'], env, log_path
+        )
     print(
         f"sample site stopped; the DAG run took {time.monotonic() - started:.0f}s "
         f"(Airflow log: {log_path})"
