@@ -6,19 +6,26 @@ moment they arrive: network waits overlap with extraction instead of adding to i
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
 import multiprocessing
+import os
 import re
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+import threading
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policy_news.http import FetchRequest, FetchResult, fetch_all
 from policy_news.models import Article, ArticleFailure, FeedItem
-from policy_news.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from policy_news.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,8 @@ _HTML_LANG = re.compile(rb"<html[^>]*\slang=[\"']?([a-zA-Z]{2})", re.IGNORECASE)
 _OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 # Below this many parallel pages a pool costs more to start than it saves.
 _POOL_THRESHOLD = 8
+# A fast extraction shorter than this is redone with trafilatura's fallback extractors.
+_FAST_MIN_CHARS = 1000
 
 
 def content_fingerprint(text: str) -> str:
@@ -60,24 +69,58 @@ def _parse_html_date(value: str | None, now: datetime) -> datetime | None:
     return when.astimezone(UTC)
 
 
+# CPU seconds spent in extract_page, summed over the pages this process handed out
+# (measured inside the workers, so it is the pipeline's own extraction cost).
+EXTRACTION_STATS: dict[str, float] = {"pages": 0, "cpu_s": 0.0}
+
+
 def extract_page(html: bytes, url: str) -> dict[str, Any]:
-    """Run trafilatura on one page; returns plain fields (picklable for the pool)."""
+    """Run trafilatura on one page; returns plain fields (picklable for the pool).
+
+    `extract_cpu_s` is the CPU time this call took (in the thread that ran it).
+    """
+    started = time.thread_time()
+    fields = _extract_page(html, url)
+    fields["extract_cpu_s"] = time.thread_time() - started
+    return fields
+
+
+def _bare_extraction(html: bytes, url: str, now: datetime, *, fast: bool) -> Any:
     import trafilatura
 
+    return trafilatura.bare_extraction(
+        html,
+        url=url,
+        fast=fast,
+        with_metadata=True,
+        include_comments=False,
+        date_extraction_params={
+            "extensive_search": False,  # markup and URL only: never guess from body text
+            "original_date": True,
+            "outputformat": "%Y-%m-%dT%H:%M:%S",
+            "max_date": now.strftime("%Y-%m-%d"),
+        },
+    )
+
+
+def _extract_doc(html: bytes, url: str, now: datetime) -> Any:
+    """trafilatura's document for the page, fast pass first.
+
+    fast=True skips trafilatura's fallback extractors (readability, jusText), about a
+    quarter of its CPU. They only matter when the main pass finds little text (on the
+    shared corpus every page above _FAST_MIN_CHARS came out identical), so a short or
+    empty result is redone with them; see docs/benchmarks.md.
+    """
+    doc = _bare_extraction(html, url, now, fast=True)
+    if doc is None or len(getattr(doc, "text", None) or "") < _FAST_MIN_CHARS:
+        doc = _bare_extraction(html, url, now, fast=False)
+    return doc
+
+
+def _extract_page(html: bytes, url: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     try:
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            date_extraction_params={
-                "extensive_search": False,  # markup and URL only: never guess from body text
-                "original_date": True,
-                "outputformat": "%Y-%m-%dT%H:%M:%S",
-                "max_date": now.strftime("%Y-%m-%d"),
-            },
-        )
+        doc = _extract_doc(html, url, now)
     except Exception as exc:  # lxml and friends raise on pathological markup
         return {"error_kind": "extract", "error": f"trafilatura failed: {exc!r}"[:500]}
     if doc is None or not getattr(doc, "text", None):
@@ -91,6 +134,7 @@ def extract_page(html: bytes, url: str) -> dict[str, Any]:
         "site_name": doc.sitename,
         "language": _detect_language(text, html),
         "html_date": _parse_html_date(doc.date, now),
+        "content_hash": content_fingerprint(text),  # here, so the worker pays for it
     }
 
 
@@ -121,11 +165,13 @@ def _article(
         fetched_at=fetched_at,
         http_status=result.status,
         raw_html_gz=fields["raw_html_gz"],
-        content_hash=content_fingerprint(text),
+        content_hash=fields.get("content_hash") or content_fingerprint(text),
     )
 
 
-def _failure(item: FeedItem, stage: str, kind: str, error: str, status: int | None) -> ArticleFailure:
+def _failure(
+    item: FeedItem, stage: str, kind: str, error: str, status: int | None
+) -> ArticleFailure:
     return ArticleFailure(
         article_id=item.article_id,
         url=item.url,
@@ -141,25 +187,90 @@ def _failure(item: FeedItem, stage: str, kind: str, error: str, status: int | No
     )
 
 
-class _InlineExecutor(Executor):
-    """Runs jobs at submit time: the same interface as the pool for small batches."""
+def _thread_executor() -> ThreadPoolExecutor:
+    """One extraction thread for small batches and `extract_workers` <= 1.
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
+    Not inline: extraction runs in the event loop's callback otherwise, and a page that
+    takes seconds to extract would stall every request in flight past its deadline.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
 
 
-def _executor(settings: Settings, n_items: int) -> Executor:
-    if settings.extract_workers <= 1 or n_items < _POOL_THRESHOLD:
-        return _InlineExecutor()
-    # forkserver: forking a process that runs an event loop and threads is unsafe.
-    return ProcessPoolExecutor(
-        max_workers=settings.extract_workers, mp_context=multiprocessing.get_context("forkserver")
-    )
+def _warm_worker() -> None:
+    """Pool initializer: import trafilatura and load the language model before pages arrive."""
+    import py3langid
+    import trafilatura  # noqa: F401
+
+    py3langid.classify("warming up the language model")
+
+
+class _SharedPool:
+    """One extraction pool per process, kept while any `extraction_pool()` block is open.
+
+    Starting a forkserver pool and importing trafilatura in its workers costs about a
+    second of CPU per worker; a run that fetches many chunks, or several groups at once,
+    pays it once instead of per chunk, and never runs more than `extract_workers`
+    extraction processes however many callers share the pool.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pool: ProcessPoolExecutor | None = None
+        self.workers = 0
+        self.users = 0
+        self.pid = 0
+
+    def acquire(self, workers: int) -> ProcessPoolExecutor:
+        with self.lock:
+            if self.pid != os.getpid():  # inherited through fork: not ours to use or stop
+                self.pool, self.users = None, 0
+            elif self.pool is not None and getattr(self.pool, "_broken", False):
+                # A worker died: its jobs already failed; start a fresh pool for new ones.
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+            if self.pool is None:
+                # forkserver: forking a process that runs an event loop and threads is unsafe.
+                self.pool = ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_warm_worker,
+                )
+                self.workers, self.pid = workers, os.getpid()
+            self.users += 1
+            return self.pool
+
+    def release(self) -> None:
+        with self.lock:
+            self.users = max(0, self.users - 1)
+            if self.users == 0 and self.pool is not None and self.pid == os.getpid():
+                pool, self.pool = self.pool, None
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+_SHARED = _SharedPool()
+_STATS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def extraction_pool(settings: Settings) -> Iterator[Executor | None]:
+    """Keep one process pool alive for every `fetch_articles` call inside the block.
+
+    Nested and concurrent blocks (threads) share the same pool; it shuts down when the
+    last block exits. Yields None when extraction runs in a thread (`extract_workers` <= 1).
+    """
+    if settings.extract_workers <= 1:
+        yield None
+        return
+    pool = _SHARED.acquire(settings.extract_workers)
+    try:
+        yield pool
+    finally:
+        _SHARED.release()
+
+
+def _shared_pool_open() -> bool:
+    with _SHARED.lock:
+        return _SHARED.pool is not None and _SHARED.pid == os.getpid() and _SHARED.users > 0
 
 
 def fetch_articles(
@@ -170,23 +281,45 @@ def fetch_articles(
     """Fetch and extract a batch; every item ends as an article or a recorded failure."""
     by_id = {item.article_id: item for item in items}
     requests = [FetchRequest(url=i.url, kind="article", key=i.article_id) for i in by_id.values()]
+    # An open extraction_pool() block is reused (no start-up per chunk); otherwise a
+    # small batch gets one extraction thread, a larger one a pool for the call's duration.
+    if settings.extract_workers <= 1 or (
+        len(requests) < _POOL_THRESHOLD and not _shared_pool_open()
+    ):
+        with _thread_executor() as thread:
+            return _fetch_and_extract(by_id, requests, settings, thread, progress)
+    with extraction_pool(settings) as pool:
+        assert pool is not None
+        return _fetch_and_extract(by_id, requests, settings, pool, progress)
+
+
+def _fetch_and_extract(
+    by_id: dict[str, FeedItem],
+    requests: list[FetchRequest],
+    settings: Settings,
+    executor: Executor,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[Article], list[ArticleFailure]]:
     pending: dict[str, tuple[FetchResult, datetime, Future[dict[str, Any]]]] = {}
     failures: list[ArticleFailure] = []
     done = 0
-    executor = _executor(settings, len(requests))
 
     def on_result(result: FetchResult) -> None:
         nonlocal done
         done += 1
         item = by_id[result.request.key]
-        if result.ok and result.body:
+        if result.ok and result.body is not None:  # b"" too: extraction finds no text
             job = executor.submit(extract_page, result.body, result.final_url)
-            result.body = None  # the worker has it; holding it here would double peak memory
+            result.body = None  # the job holds it until a worker is done with it
             pending[item.article_id] = (result, datetime.now(UTC), job)
         else:
             failures.append(
                 _failure(
-                    item, "fetch", result.error_kind or "other", result.error or "no body", result.status
+                    item,
+                    "fetch",
+                    result.error_kind or "other",
+                    result.error or "no body",
+                    result.status,
                 )
             )
         if progress:
@@ -195,18 +328,26 @@ def fetch_articles(
     try:
         fetch_all(requests, settings, on_result=on_result)
         articles: list[Article] = []
+        n_pages, cpu_s = 0, 0.0
         for article_id, (result, fetched_at, job) in pending.items():
             item = by_id[article_id]
             try:
                 fields = job.result()
             except Exception as exc:  # a crashed worker loses one page, not the batch
                 fields = {"error_kind": "extract", "error": f"extraction crashed: {exc!r}"[:500]}
+            n_pages += 1
+            cpu_s += fields.get("extract_cpu_s", 0.0)
             if "error_kind" in fields:
                 failures.append(
                     _failure(item, "extract", fields["error_kind"], fields["error"], result.status)
                 )
             else:
                 articles.append(_article(item, result, fields, fetched_at))
+        with _STATS_LOCK:
+            EXTRACTION_STATS["pages"] += n_pages
+            EXTRACTION_STATS["cpu_s"] += cpu_s
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        # The pool may be shared: cancel only this call's jobs that have not started.
+        for _result, _fetched_at, job in pending.values():
+            job.cancel()
     return articles, failures

@@ -1,0 +1,183 @@
+"""Airflow's cost: one `airflow dags test policy_news_ingest` against `policy-news run`.
+
+Both run as fresh processes on fresh databases against the same synthetic site and
+settings; the DAG run uses a temporary AIRFLOW_HOME with SQLite metadata (migrated
+first, not timed). Task instances of each DAG run are counted from the metadata DB,
+for two site sizes, to show the task count does not grow with the articles.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from policy_news.settings import project_home
+
+
+def _airflow_env(
+    home: Path, data_dir: Path, feeds: Path, settings_env: dict[str, str]
+) -> dict[str, str]:
+    repo = project_home()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "GX_ANALYTICS_ENABLED": "false",
+        "POLICY_NEWS_DATA_DIR": str(data_dir),
+        "POLICY_NEWS_FEEDS": str(feeds),
+        **settings_env,
+    }
+    for name in ("POLICY_NEWS_DB", "POLICY_NEWS_STAGING_DIR", "POLICY_NEWS_DOCS_DIR"):
+        env.pop(name, None)
+    return env
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def migrate(home: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [_bin("airflow"), "db", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=project_home(),
+    )
+    if done.returncode != 0:
+        raise RuntimeError("airflow db migrate failed: " + (done.stdout + done.stderr)[-2000:])
+    return time.perf_counter() - started
+
+
+def dag_test(env: dict[str, str], log: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    with log.open("w") as out:
+        done = subprocess.run(
+            [_bin("airflow"), "dags", "test", "policy_news_ingest"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=420,
+            cwd=project_home(),
+        )
+    wall = time.perf_counter() - started
+    text = log.read_text(errors="replace")
+    return {
+        "returncode": done.returncode,
+        "wall_s": round(wall, 2),
+        "success": done.returncode == 0 and "state=success" in text,
+    }
+
+
+_TASK_EVENT = re.compile(
+    r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=(\S+) map_index=(-?\d+)"
+)
+
+
+def task_times(log: Path) -> dict[str, Any]:
+    """Per-task durations from the `dags test` log ([DAG TEST] starting / end task lines)."""
+    started: dict[tuple[str, str], datetime] = {}
+    durations: dict[str, float] = {}
+    first = last = None
+    for line in log.read_text(errors="replace").splitlines():
+        match = _TASK_EVENT.match(line)
+        if not match:
+            continue
+        when = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
+        first = first or when
+        last = when
+        key = (match.group(3), match.group(4))
+        if match.group(2) == "starting":
+            started[key] = when
+        elif key in started:
+            name = key[0] if key[1] == "-1" else f"{key[0]}[{key[1]}]"
+            durations[name] = round((when - started.pop(key)).total_seconds(), 2)
+    return {
+        "tasks_s": durations,
+        "sum_tasks_s": round(sum(durations.values()), 2),
+        "first_to_last_task_s": round((last - first).total_seconds(), 2)
+        if first and last
+        else None,
+    }
+
+
+def cli_run(env: dict[str, str], log: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    with log.open("w") as out:
+        done = subprocess.run(
+            [_bin("policy-news"), "run"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=420,
+            cwd=project_home(),
+        )
+    return {"returncode": done.returncode, "wall_s": round(time.perf_counter() - started, 2)}
+
+
+def task_counts(home: Path) -> list[dict[str, Any]]:
+    """Task instances per DAG run of policy_news_ingest, oldest first."""
+    conn = sqlite3.connect(str(home / "airflow.db"))
+    try:
+        rows = conn.execute(
+            "SELECT run_id, count(*), sum(CASE WHEN map_index >= 0 THEN 1 ELSE 0 END), "
+            "group_concat(DISTINCT state) FROM task_instance WHERE dag_id = 'policy_news_ingest' "
+            "GROUP BY run_id ORDER BY min(start_date)"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [{"run_id": r[0], "tasks": r[1], "mapped": r[2], "states": r[3]} for r in rows]
+
+
+def loaded(data_dir: Path) -> int:
+    import duckdb
+
+    db = data_dir / "policy_news.duckdb"
+    if not db.exists():
+        return 0
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])  # type: ignore[index]
+
+
+def compare(
+    workdir: Path, feeds_main: Path, feeds_small: Path | None, settings_env: dict[str, str]
+) -> dict[str, Any]:
+    """DAG run vs CLI run on `feeds_main`; a second DAG run on `feeds_small` for the task count."""
+    home = workdir / "airflow_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = _airflow_env(home, workdir / "dag_data", feeds_main, settings_env)
+    result: dict[str, Any] = {"migrate_s": round(migrate(home, env), 2)}
+    result["dag"] = dag_test(env, workdir / "dag_test.log")
+    result["dag"]["articles_loaded"] = loaded(workdir / "dag_data")
+    times = task_times(workdir / "dag_test.log")
+    result["dag"].update(times)
+    # Airflow's own cost: the run's wall time not spent inside a task (process start,
+    # DAG parsing, run creation, state updates between tasks).
+    result["dag"]["outside_tasks_s"] = round(result["dag"]["wall_s"] - times["sum_tasks_s"], 2)
+    cli_env = _airflow_env(home, workdir / "cli_data", feeds_main, settings_env)
+    result["cli"] = cli_run(cli_env, workdir / "cli_run.log")
+    result["cli"]["articles_loaded"] = loaded(workdir / "cli_data")
+    if feeds_small is not None:
+        small_env = _airflow_env(home, workdir / "dag_small_data", feeds_small, settings_env)
+        result["dag_small"] = dag_test(small_env, workdir / "dag_test_small.log")
+        result["dag_small"]["articles_loaded"] = loaded(workdir / "dag_small_data")
+    counts = task_counts(home)
+    result["task_counts"] = counts
+    result["ratio"] = (
+        round(result["dag"]["wall_s"] / result["cli"]["wall_s"], 2)
+        if result["cli"]["wall_s"]
+        else None
+    )
+    return result
