@@ -49,3 +49,13 @@ def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
     path = tmp_path / "feeds.yaml"
     path.write_text(text.replace(f"http://127.0.0.1:{DEMO_PORT}", sample_site))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_http_state() -> Iterator[None]:
+    """The HTTP client keeps per-host pacing and robots.txt for the process; tests start clean."""
+    from policy_news import http
+
+    http._NEXT_START.clear()
+    http._ROBOTS_CACHE.clear()
+    yield

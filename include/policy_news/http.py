@@ -427,14 +427,26 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 # --------------------------------------------------------------------------- politeness
 
 
+# Per-host next allowed request start (time.monotonic(), which is also asyncio's loop
+# clock) and parsed robots.txt per origin, kept across fetch_all calls in a process: a
+# run fetches its articles in chunks, and each chunk must neither hit a host sooner than
+# the delay after the previous chunk's last request nor re-fetch robots.txt.
+_NEXT_START: dict[str, float] = {}
+_ROBOTS_CACHE: dict[str, tuple[float, RobotFileParser | None]] = {}
+ROBOTS_TTL_S = 3600.0
+# A missing or failed robots.txt (None = allow all) is asked again sooner.
+ROBOTS_MISSING_TTL_S = 600.0
+
+
 class _HostGate:
     """Per-host slots plus a minimum spacing between request starts to that host."""
 
-    def __init__(self, concurrency: int, delay_s: float) -> None:
+    def __init__(self, concurrency: int, delay_s: float, host: str = "") -> None:
         self.slots = asyncio.Semaphore(max(1, concurrency))
         self.lock = asyncio.Lock()
         self.delay_s = max(0.0, delay_s)
-        self.next_start = 0.0
+        self.host = host
+        self.next_start = _NEXT_START.get(host, 0.0) if host else 0.0
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -445,6 +457,8 @@ class _HostGate:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self.next_start = loop.time() + self.delay_s
+                if self.host:
+                    _NEXT_START[self.host] = self.next_start
             yield
 
     def defer(self, seconds: float) -> None:
@@ -510,7 +524,7 @@ class _Fetcher:
     def gate(self, host: str) -> _HostGate:
         gate = self.gates.get(host)
         if gate is None:
-            gate = _HostGate(self.settings.host_concurrency, self.settings.host_delay_s)
+            gate = _HostGate(self.settings.host_concurrency, self.settings.host_delay_s, host)
             self.gates[host] = gate
         return gate
 
@@ -673,6 +687,11 @@ class _Fetcher:
     async def robots_allow(self, url: httpx.URL) -> bool:
         origin = _origin(url)
         future = self.robots.get(origin)
+        cached = _ROBOTS_CACHE.get(origin)
+        if future is None and cached is not None and cached[0] > time.monotonic():
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(cached[1])
+            self.robots[origin] = future
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self.robots[origin] = future
@@ -685,6 +704,8 @@ class _Fetcher:
                 # Resolve even if we were cancelled, so other waiters never hang.
                 if not future.done():
                     future.set_result(parser)
+                ttl = ROBOTS_TTL_S if parser is not None else ROBOTS_MISSING_TTL_S
+                _ROBOTS_CACHE[origin] = (time.monotonic() + ttl, parser)
         # shield: a cancelled waiter must not cancel the shared future.
         parser = await asyncio.shield(future)
         return parser is None or parser.can_fetch(self.settings.user_agent, str(url))

@@ -7,9 +7,12 @@ task redoes only its own work, and the loader is the only code that writes DuckD
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +62,22 @@ def partition_by_host(urls: Sequence[str], parts: int) -> list[list[int]]:
         digest = hashlib.blake2b(_host(url).encode(), digest_size=4).digest()
         groups[int.from_bytes(digest, "big") % len(groups)].append(index)
     return [g for g in groups if g]
+
+
+def interleave_by_host(urls: Sequence[str], indexes: Sequence[int]) -> list[int]:
+    """Reorder indexes round-robin over hosts (first-seen host order, stable within a host).
+
+    Articles are fetched in chunks of `article_batch_size`; a chunk of consecutive items
+    from the same few feeds would wait on those hosts' politeness delays while the
+    other hosts of the group sit idle.
+    """
+    queues: dict[str, list[int]] = {}
+    for index in indexes:
+        queues.setdefault(_host(urls[index]), []).append(index)
+    out: list[int] = []
+    for round_ in itertools.zip_longest(*queues.values()):
+        out.extend(i for i in round_ if i is not None)
+    return out
 
 
 def _timed(stats: dict[str, Any], name: str, started: float) -> None:
@@ -184,7 +203,8 @@ def select_new_items(
     if limit is not None:
         todo = todo.slice(0, int(limit))
     batch_paths = []
-    groups = partition_by_host(todo.column("url").to_pylist(), settings.article_tasks)
+    urls = todo.column("url").to_pylist()
+    groups = [interleave_by_host(urls, g) for g in partition_by_host(urls, settings.article_tasks)]
     for index, group in enumerate(groups):
         path = run_dir / f"new_items_{index:04d}.parquet"
         staging.write("feed_items", todo.take(pa.array(group, pa.int64())), path)
@@ -214,7 +234,7 @@ def fetch_article_batch(
 
     Chunks bound memory (pages in flight, extracted texts) whatever the run's size.
     """
-    from policy_news.articles import fetch_articles
+    from policy_news.articles import extraction_pool, fetch_articles
     from policy_news.models import FeedItem
 
     started = time.perf_counter()
@@ -224,6 +244,7 @@ def fetch_article_batch(
     failures_path = run_dir / f"failures{stem}.parquet"
     fetched = failed = 0
     with (
+        extraction_pool(settings),  # one pool for every chunk, shared with concurrent batches
         staging.StreamWriter("articles", articles_path) as articles_out,
         staging.StreamWriter("failures", failures_path) as failures_out,
     ):
@@ -317,6 +338,11 @@ class StagedPaths:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
+_CHECKED_COLUMNS = {
+    "articles": [n for n in staging.SCHEMAS["articles"].names if n != "raw_html_gz"],
+}
+
+
 def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings) -> dict[str, Any]:
     """Run the GX suites; write the rows that passed, quarantine and results as Parquet.
 
@@ -328,7 +354,12 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
 
     started = time.perf_counter()
     manifest = _manifest(run_dir)
-    frames = {kind: staging.read(kind, files).to_pandas() for kind, files in paths.items()}
+    # The raw HTML stays on disk: no check reads it and it is most of a run's bytes
+    # (pandas would hold it twice more); the loader copies it from the staged files.
+    frames = {
+        kind: staging.read(kind, files, columns=_CHECKED_COLUMNS.get(kind)).to_pandas()
+        for kind, files in paths.items()
+    }
     tagger = get_tagger(settings.taxonomy_path)
     with store.open_db(settings.db_path, read_only=True) as conn:
         baseline = checks.feed_baseline(conn)
@@ -345,6 +376,8 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
         if kind not in staging.SCHEMAS:
             continue
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        if kind == "articles" and "raw_html_gz" not in table.column_names:
+            table = table.append_column("raw_html_gz", pa.nulls(table.num_rows, pa.binary()))
         path = out_dir / f"{kind}.parquet"
         staging.write(
             kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path
@@ -359,6 +392,7 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
     pq.write_table(results, out_dir / "dq_results.parquet")
     summary = {
         "validated": out,
+        "html_files": [str(p) for p in paths.get("articles", [])],
         "quarantine": str(out_dir / "quarantine.parquet"),
         "dq_results": str(out_dir / "dq_results.parquet"),
         "quarantined": int(quarantine.num_rows),
@@ -439,6 +473,7 @@ def load_run(
         "checks_failed": validation["checks_failed"],
     }
     load = _load_input(run_dir, tables, stats, settings)
+    load.html_files = list(validation.get("html_files") or [])
     with store.open_db(settings.db_path) as conn:
         counts = store.load_run(conn, load)
     snapshot = store.publish_snapshot(settings.db_path)
@@ -513,6 +548,54 @@ def staged_paths(
     return paths.as_dict()
 
 
+def _preload_checks() -> None:
+    with contextlib.suppress(Exception):  # validate_run reports import problems properly
+        import great_expectations  # noqa: F401
+
+
+def _fetch_feeds(
+    run_dir: Path, batches: Sequence[Sequence[str]], settings: Settings
+) -> list[dict[str, Any]]:
+    """Every feed batch at once, as the DAG's mapped tasks run (batches hold disjoint hosts)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(batches) <= 1:
+        return [fetch_feed_batch(run_dir, b, i, settings) for i, b in enumerate(batches)]
+    with ThreadPoolExecutor(max_workers=len(batches)) as threads:
+        jobs = [
+            threads.submit(fetch_feed_batch, run_dir, b, i, settings) for i, b in enumerate(batches)
+        ]
+        return [job.result() for job in jobs]
+
+
+def _fetch_and_tag(
+    run_dir: Path, item_batches: Sequence[str], settings: Settings, progress: Progress | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fetch every item group at once (as the DAG's mapped tasks do) and tag each when done.
+
+    Groups hold disjoint hosts, so per-host politeness is unchanged while all hosts are
+    busy at once; one shared extraction pool keeps CPU use at `extract_workers`.
+    """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from policy_news.articles import extraction_pool
+
+    if not item_batches:
+        return [], []
+    article_results: list[dict[str, Any]] = [{} for _ in item_batches]
+    tag_results: list[dict[str, Any]] = [{} for _ in item_batches]
+    with extraction_pool(settings), ThreadPoolExecutor(max_workers=len(item_batches)) as threads:
+        jobs = {
+            threads.submit(fetch_article_batch, run_dir, path, settings, progress): index
+            for index, path in enumerate(item_batches)
+        }
+        for job in as_completed(jobs):
+            index = jobs[job]
+            article_results[index] = job.result()
+            tag_results[index] = tag_batch(run_dir, article_results[index]["articles"], settings)
+    return article_results, tag_results
+
+
 def run_pipeline(
     settings: Settings,
     feeds_path: Path | None = None,
@@ -526,21 +609,19 @@ def run_pipeline(
     """Run every stage in this process, the same functions the DAG maps over."""
     say = progress or (lambda _msg: None)
     run_id = run_id or new_run_id()
+    # Great Expectations takes ~3 s of CPU to import; do it while the run waits on the
+    # network (feeds, first pages) instead of on the serial path before validation.
+    threading.Thread(target=_preload_checks, name="preload-gx", daemon=True).start()
     plan = plan_run(run_id, settings, feeds_path, limit=limit, poll_all=poll_all)
     run_dir = Path(plan["run_dir"])
     say(f"run {run_id}: {plan['feeds_due']} feeds to poll")
-    feed_results = []
-    for index, batch in enumerate(plan["feed_batches"]):
-        feed_results.append(fetch_feed_batch(run_dir, batch, index, settings))
-        say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
+    feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
+    say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
     selection = select_new_items(run_dir, [r["feed_items"] for r in feed_results], settings)
     say(f"{selection['items_new']} new articles, {selection['retries']} retries")
-    article_results = []
-    tag_results = []
-    for path in selection["item_batches"]:
-        result = fetch_article_batch(run_dir, path, settings, progress=progress)
-        article_results.append(result)
-        tag_results.append(tag_batch(run_dir, result["articles"], settings))
+    article_results, tag_results = _fetch_and_tag(
+        run_dir, selection["item_batches"], settings, progress
+    )
     stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, tag_results, article_results)
     try:

@@ -191,11 +191,15 @@ def iter_rows(kind: str, path: Path | str, batch_size: int) -> Iterable[list[dic
         yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
 
 
-def read(kind: str, paths: Sequence[Path | str]) -> pa.Table:
-    """Read and concatenate files of one kind; missing files count as empty."""
-    tables = [pq.read_table(p, schema=SCHEMAS[kind]) for p in paths if Path(p).exists()]
+def read(kind: str, paths: Sequence[Path | str], columns: Sequence[str] | None = None) -> pa.Table:
+    """Read and concatenate files of one kind (only `columns`, if given); missing files count as empty."""
+    cols = list(columns) if columns is not None else None
+    tables = [
+        pq.read_table(p, schema=SCHEMAS[kind], columns=cols) for p in paths if Path(p).exists()
+    ]
     if not tables:
-        return SCHEMAS[kind].empty_table()
+        empty = SCHEMAS[kind].empty_table()
+        return empty.select(cols) if cols is not None else empty
     return pa.concat_tables(tables)
 
 

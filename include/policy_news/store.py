@@ -248,6 +248,10 @@ class LoadInput:
     taxonomy_version: str
     taxonomy_definition: Mapping[str, Any] | None
     run_stats: Mapping[str, Any]
+    # Staged Parquet files holding the articles' raw_html_gz. When given, article_html is
+    # filled from them by DuckDB (read_parquet, in the same transaction), so the raw HTML
+    # never sits in this process as Arrow or Python objects.
+    html_files: Sequence[str] = ()
 
 
 def _register(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> list[str]:
@@ -492,10 +496,18 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
             _SQL_POLL_RHYTHM, {"min": MIN_POLL_MINUTES, "max": MAX_POLL_MINUTES, "now": now}
         )
         conn.execute(_SQL_ARTICLES, {"run_id": load.run_id, "now": now})
-        conn.execute(
-            "INSERT OR REPLACE INTO article_html SELECT article_id, raw_html_gz, fetched_at "
-            "FROM staged_articles"
-        )
+        if load.html_files:
+            conn.execute(
+                "INSERT OR REPLACE INTO article_html "
+                "SELECT h.article_id, h.raw_html_gz, h.fetched_at FROM read_parquet($files) AS h "
+                "WHERE h.article_id IN (SELECT article_id FROM staged_articles)",
+                {"files": list(load.html_files)},
+            )
+        else:
+            conn.execute(
+                "INSERT OR REPLACE INTO article_html SELECT article_id, raw_html_gz, fetched_at "
+                "FROM staged_articles"
+            )
         conn.execute(
             "INSERT INTO article_feeds SELECT DISTINCT ON (article_id, feed_name) article_id, "
             "feed_name, $run_id, published_at FROM staged_feed_items "

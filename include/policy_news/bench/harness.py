@@ -41,6 +41,10 @@ TARGETS = {
     "airflow_ratio": 2.0,
 }
 MAIN_SIZE = 2000
+# Rough costs used to keep `make bench` inside its time budget (--budget-s).
+NAIVE_S_PER_ARTICLE = 0.2
+AIRFLOW_S = 120.0  # migrate + DAG run + CLI run + the small DAG run
+AIRFLOW_SMALL_S = 35.0
 
 
 def default_feeds(articles: int) -> int:
@@ -351,12 +355,17 @@ def section_poll(
 
 
 def section_naive(
-    results: dict[str, Any], work: Path, content: Content, main_size: int, args: argparse.Namespace
+    results: dict[str, Any],
+    work: Path,
+    content: Content,
+    main_size: int,
+    args: argparse.Namespace,
+    articles: int,
 ) -> None:
     from policy_news.bench.naive import run_naive
 
     main_site = content.sites[f"n{main_size}"]
-    subset = min(args.naive_articles, main_site.articles)
+    subset = min(articles, main_site.articles)
     say(
         f"\n== naive baseline: sequential fetch / extract (trafilatura defaults) / row inserts, "
         f"on a random subset of {subset} articles of the {main_site.articles}-article site =="
@@ -392,7 +401,7 @@ def section_airflow(
     work: Path,
     content: Content,
     air: SiteSpec,
-    air_small: SiteSpec,
+    air_small: SiteSpec | None,
     delay: float,
     runs: list[dict[str, Any]],
     args: argparse.Namespace,
@@ -401,12 +410,15 @@ def section_airflow(
 
     say(
         f"\n== Airflow: `airflow dags test` vs `policy-news run`, {air.articles} articles "
-        f"({air.feeds} feeds, {air.hosts} hosts); a second DAG run on {air_small.articles} =="
+        f"({air.feeds} feeds, {air.hosts} hosts)"
+        + (f"; a second DAG run on {air_small.articles} ==" if air_small else " ==")
     )
     feeds_air = work / "feeds_air.yaml"
     feeds_air.write_text(feeds_yaml(content, content.sites[air.name]))
-    feeds_small = work / "feeds_airsmall.yaml"
-    feeds_small.write_text(feeds_yaml(content, content.sites[air_small.name]))
+    feeds_small = None
+    if air_small is not None:
+        feeds_small = work / "feeds_airsmall.yaml"
+        feeds_small.write_text(feeds_yaml(content, content.sites[air_small.name]))
     env = {
         "POLICY_NEWS_ALLOWED_PRIVATE_NETS": "127.0.0.0/8",
         "POLICY_NEWS_HOST_DELAY_S": str(delay),
@@ -416,7 +428,11 @@ def section_airflow(
     af = airflow_overhead.compare(work / "airflow", feeds_air, feeds_small, env)
     af["predicted_tasks"] = {
         air.name: predicted_tasks(content, content.sites[air.name]),
-        air_small.name: predicted_tasks(content, content.sites[air_small.name]),
+        **(
+            {air_small.name: predicted_tasks(content, content.sites[air_small.name])}
+            if air_small
+            else {}
+        ),
         **{r["site"]["name"]: r["predicted_dag_tasks"] for r in runs},
     }
     dag = af["dag"]
@@ -439,7 +455,8 @@ def section_airflow(
     say(
         f"DAG run {af['dag']['wall_s']:.1f} s ({af['dag']['articles_loaded']} loaded) vs CLI "
         f"{af['cli']['wall_s']:.1f} s ({af['cli']['articles_loaded']} loaded): ratio {af['ratio']}; "
-        f"task instances per DAG run: {counts} for {air.articles} and {air_small.articles} articles; "
+        f"task instances per DAG run: {counts} for "
+        f"{[air.articles] + ([air_small.articles] if air_small else [])} articles; "
         f"predicted from the settings for every site: {af['predicted_tasks']}"
     )
     say(
@@ -587,8 +604,24 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                 cores,
                 args,
             )
-        sections.run("naive", section_naive, results, work, content, main_size, args)
-        if not args.skip_airflow:
+        # Time budget: what is left after the runs decides how much of the rest fits.
+        reserve = 30.0 + (0.0 if args.skip_airflow else AIRFLOW_S)  # tagging, queries, Airflow
+        left = args.budget_s - (time.perf_counter() - bench_started) - reserve
+        naive_n = min(args.naive_articles, max(50, int(left / NAIVE_S_PER_ARTICLE)))
+        if naive_n < args.naive_articles:
+            say(f"\n(time budget: naive subset cut from {args.naive_articles} to {naive_n})")
+            results.setdefault("budget_cuts", []).append(f"naive subset {naive_n}")
+        sections.run("naive", section_naive, results, work, content, main_size, args, naive_n)
+        left = args.budget_s - (time.perf_counter() - bench_started) - 30.0
+        if not args.skip_airflow and left < AIRFLOW_S - AIRFLOW_SMALL_S:
+            say(f"\n(time budget: {left:.0f} s left, Airflow section skipped)")
+            results.setdefault("budget_cuts", []).append("airflow")
+        elif not args.skip_airflow:
+            second: SiteSpec | None = air_small
+            if left < AIRFLOW_S:
+                say("\n(time budget: second, smaller DAG run skipped)")
+                results.setdefault("budget_cuts", []).append("airflow small run")
+                second = None
             sections.run(
                 "airflow",
                 section_airflow,
@@ -596,7 +629,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                 work,
                 content,
                 air,
-                air_small,
+                second,
                 delay,
                 runs,
                 args,
@@ -781,6 +814,8 @@ def print_summary(results: dict[str, Any]) -> None:
             ],
         )
     )
+    if results.get("budget_cuts"):
+        say(f"time budget (--budget-s) cut: {', '.join(results['budget_cuts'])}")
     for name, error in (results.get("errors") or {}).items():
         say(f"!! section {name} failed: {error[-300:]}")
     say(f"\ntotal bench wall time {results['total_wall_s']} s")
@@ -878,6 +913,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20260110)
     parser.add_argument("--server-lifetime-s", type=float, default=1500.0)
     parser.add_argument("--run-timeout-s", type=float, default=900.0, help="per pipeline run")
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=570.0,
+        help="whole bench; the naive subset and the Airflow section shrink to fit (default 570)",
+    )
     parser.add_argument(
         "--json", type=Path, default=None, help="results file (default data/bench/results.json)"
     )
