@@ -114,6 +114,21 @@ def run_once(
     }
 
 
+def _exit_with_parent() -> None:
+    """The harness started us; if it goes away (killed), so do we (and our workers)."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=Path, required=True)
@@ -125,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--poll-all", action="store_true", help="poll every feed, due or not")
     args = parser.parse_args(argv)
+    _exit_with_parent()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     result = run_once(
         args.feeds, args.workdir, json.loads(args.settings), args.keep_staging, args.poll_all
