@@ -51,13 +51,16 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-def partition_by_host(urls: Sequence[str], parts: int) -> list[list[int]]:
+def partition_by_host(urls: Sequence[str], parts: int, min_per_part: int = 1) -> list[list[int]]:
     """Split indexes into at most `parts` groups, each host in exactly one group.
 
     Politeness limits live inside one task's HTTP client, so a host must never be
     fetched by two tasks at once; a stable hash keeps the split deterministic.
+    Fewer groups are made when there are fewer than `min_per_part` URLs per group:
+    each mapped task costs seconds of start-up, which a small run would mostly pay.
     """
-    groups: list[list[int]] = [[] for _ in range(max(parts, 1))]
+    parts = min(max(parts, 1), max(1, -(-len(urls) // max(min_per_part, 1))))
+    groups: list[list[int]] = [[] for _ in range(parts)]
     for index, url in enumerate(urls):
         digest = hashlib.blake2b(_host(url).encode(), digest_size=4).digest()
         groups[int.from_bytes(digest, "big") % len(groups)].append(index)
@@ -118,7 +121,9 @@ def plan_run(
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     batches = [
         [due[i].name for i in group]
-        for group in partition_by_host([f.url for f in due], settings.feed_tasks)
+        for group in partition_by_host(
+            [f.url for f in due], settings.feed_tasks, settings.feed_task_min_feeds
+        )
     ]
     log.info("run %s: %d feeds, %d due, %d batches", run_id, len(feeds), len(due), len(batches))
     plan = {
@@ -204,7 +209,10 @@ def select_new_items(
         todo = todo.slice(0, int(limit))
     batch_paths = []
     urls = todo.column("url").to_pylist()
-    groups = [interleave_by_host(urls, g) for g in partition_by_host(urls, settings.article_tasks)]
+    groups = [
+        interleave_by_host(urls, g)
+        for g in partition_by_host(urls, settings.article_tasks, settings.article_task_min_items)
+    ]
     for index, group in enumerate(groups):
         path = run_dir / f"new_items_{index:04d}.parquet"
         staging.write("feed_items", todo.take(pa.array(group, pa.int64())), path)

@@ -76,6 +76,9 @@ class Settings:
     respect_robots: bool = True
     feed_tasks: int = 2
     article_tasks: int = 4
+    # A mapped task costs seconds of start-up; smaller runs use fewer, fuller groups.
+    feed_task_min_feeds: int = 50
+    article_task_min_items: int = 250
     article_batch_size: int = 200
     max_article_attempts: int = 3
     extract_workers: int = 2
@@ -108,6 +111,8 @@ def get_settings(**overrides: object) -> Settings:
         "respect_robots": os.environ.get("POLICY_NEWS_RESPECT_ROBOTS", "1") != "0",
         "feed_tasks": _env_int("POLICY_NEWS_FEED_TASKS", 2),
         "article_tasks": _env_int("POLICY_NEWS_ARTICLE_TASKS", 4),
+        "feed_task_min_feeds": _env_int("POLICY_NEWS_FEED_TASK_MIN_FEEDS", 50),
+        "article_task_min_items": _env_int("POLICY_NEWS_ARTICLE_TASK_MIN_ITEMS", 250),
         "article_batch_size": _env_int("POLICY_NEWS_ARTICLE_BATCH_SIZE", 200),
         "extract_workers": _env_int("POLICY_NEWS_EXTRACT_WORKERS", os.cpu_count() or 1),
     }

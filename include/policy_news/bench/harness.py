@@ -233,8 +233,10 @@ def predicted_tasks(content: Content, site: SiteSpec) -> int:
     settings = get_settings()
     feeds = [content.feed_url(site, j) for j in range(site.feeds)]
     urls = [normalise_url(content.article_url(site, i)) for i in range(site.articles)]
-    feed_groups = len(partition_by_host(feeds, settings.feed_tasks))
-    item_groups = len(partition_by_host(urls, settings.article_tasks))
+    feed_groups = len(partition_by_host(feeds, settings.feed_tasks, settings.feed_task_min_feeds))
+    item_groups = len(
+        partition_by_host(urls, settings.article_tasks, settings.article_task_min_items)
+    )
     return 1 + feed_groups + 1 + 2 * item_groups + 2
 
 
