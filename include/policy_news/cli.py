@@ -206,6 +206,27 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_html(args: argparse.Namespace) -> int:
+    """Print (or save) the page an article was extracted from, from the raw-HTML archive."""
+    from policy_news import html_archive, store
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"no database at {settings.db_path} yet: run `policy-news run` first")
+        return 1
+    with store.open_db(settings.db_path, read_only=True) as conn:
+        html = html_archive.read_html(conn, settings.db_path, args.article_id)
+    if html is None:
+        print(f"no stored page for article {args.article_id!r}", file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_bytes(html)
+        print(f"{len(html)} bytes written to {args.output}")
+    else:
+        sys.stdout.buffer.write(html)
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Rebuild the GX Data Docs from the stored check results of the last runs."""
     import webbrowser
@@ -267,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--path", help="query this DuckDB file instead of the snapshot")
     query.add_argument("--csv", action="store_true", help="CSV output")
     query.set_defaults(func=cmd_query)
+
+    html = sub.add_parser("html", help="the fetched page of a stored article (raw-HTML archive)")
+    html.add_argument("article_id")
+    html.add_argument("--db")
+    html.add_argument("-o", "--output", help="write to this file instead of stdout")
+    html.set_defaults(func=cmd_html)
 
     docs = sub.add_parser("docs", help="rebuild the GX Data Docs from stored check results")
     docs.add_argument("--db")

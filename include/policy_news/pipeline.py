@@ -250,14 +250,25 @@ def fetch_article_batch(
     stem = Path(items_path).stem.replace("new_items", "")
     articles_path = run_dir / f"articles{stem}.parquet"
     failures_path = run_dir / f"failures{stem}.parquet"
+    html_path = run_dir / f"html{stem}.parquet"
     fetched = failed = 0
     with (
         extraction_pool(settings),  # one pool for every chunk, shared with concurrent batches
         staging.StreamWriter("articles", articles_path) as articles_out,
+        staging.StreamWriter("article_html", html_path) as html_out,
         staging.StreamWriter("failures", failures_path) as failures_out,
     ):
         for chunk in _chunks(rows, settings.article_batch_size):
             articles, failures = fetch_articles([FeedItem(**row) for row in chunk], settings)
+            html_out.write(
+                {
+                    "article_id": a.article_id,
+                    "url": a.final_url or a.url,
+                    "fetched_at": a.fetched_at,
+                    "raw_html_gz": a.raw_html_gz,
+                }
+                for a in articles
+            )
             articles_out.write(articles)
             failures_out.write(failures)
             fetched += len(articles)
@@ -268,6 +279,7 @@ def fetch_article_batch(
                 )
     return {
         "articles": str(articles_path),
+        "article_html": str(html_path),
         "failures": str(failures_path),
         "fetched": fetched,
         "failed": failed,
@@ -341,14 +353,10 @@ class StagedPaths:
     article_topics: list[str] = field(default_factory=list)
     article_facts: list[str] = field(default_factory=list)
     article_relevance: list[str] = field(default_factory=list)
+    article_html: list[str] = field(default_factory=list)  # archived by the loader, never validated
 
     def as_dict(self) -> dict[str, list[str]]:
         return {k: list(v) for k, v in self.__dict__.items()}
-
-
-_CHECKED_COLUMNS = {
-    "articles": [n for n in staging.SCHEMAS["articles"].names if n != "raw_html_gz"],
-}
 
 
 def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings) -> dict[str, Any]:
@@ -362,11 +370,12 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
 
     started = time.perf_counter()
     manifest = _manifest(run_dir)
-    # The raw HTML stays on disk: no check reads it and it is most of a run's bytes
-    # (pandas would hold it twice more); the loader copies it from the staged files.
+    # The raw HTML stays on disk: no check reads it and it is most of a run's bytes;
+    # the loader copies it from the staged files into the archive.
     frames = {
-        kind: staging.read(kind, files, columns=_CHECKED_COLUMNS.get(kind)).to_pandas()
+        kind: staging.read(kind, files).to_pandas()
         for kind, files in paths.items()
+        if kind != "article_html"
     }
     tagger = get_tagger(settings.taxonomy_path)
     with store.open_db(settings.db_path, read_only=True) as conn:
@@ -384,8 +393,6 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
         if kind not in staging.SCHEMAS:
             continue
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        if kind == "articles" and "raw_html_gz" not in table.column_names:
-            table = table.append_column("raw_html_gz", pa.nulls(table.num_rows, pa.binary()))
         path = out_dir / f"{kind}.parquet"
         staging.write(
             kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path
@@ -400,7 +407,7 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
     pq.write_table(results, out_dir / "dq_results.parquet")
     summary = {
         "validated": out,
-        "html_files": [str(p) for p in paths.get("articles", [])],
+        "html_files": list(paths.get("article_html", [])),
         "quarantine": str(out_dir / "quarantine.parquet"),
         "dq_results": str(out_dir / "dq_results.parquet"),
         "quarantined": int(quarantine.num_rows),
@@ -455,7 +462,7 @@ def load_run(
     """The single writer: one transaction, upserts, then a fresh analyst snapshot."""
     import pyarrow.parquet as pq
 
-    from policy_news import store
+    from policy_news import html_archive, store
 
     started = time.perf_counter()
     validated = validation["validated"]
@@ -481,9 +488,17 @@ def load_run(
         "checks_failed": validation["checks_failed"],
     }
     load = _load_input(run_dir, tables, stats, settings)
-    load.html_files = list(validation.get("html_files") or [])
     with store.open_db(settings.db_path) as conn:
+        # Written while this process holds the database, so no other loader sweeps it
+        # before our transaction registers it.
+        load.archived = html_archive.write_run(
+            load.run_id,
+            validation.get("html_files") or [],
+            articles.column("article_id"),
+            settings.db_path,
+        )
         counts = store.load_run(conn, load)
+        html_archive.sweep_orphans(conn, settings.db_path)
     snapshot = store.publish_snapshot(settings.db_path)
     return {
         **counts,
@@ -548,6 +563,7 @@ def staged_paths(
         feed_fetches=[r["feed_fetches"] for r in feed_results],
         feed_items=[r["feed_items"] for r in feed_results],
         failures=[r["failures"] for r in article_results],
+        article_html=[r.get("article_html", "") for r in article_results if r.get("article_html")],
         articles=[r["articles"] for r in tag_results],
         article_topics=[r["article_topics"] for r in tag_results],
         article_facts=[r["article_facts"] for r in tag_results],

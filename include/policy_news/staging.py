@@ -68,11 +68,20 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("date_source", pa.string()),
             ("fetched_at", TS),
             ("http_status", pa.int32()),
-            ("raw_html_gz", pa.binary()),
             ("content_hash", pa.string()),
             ("relevant", pa.bool_()),
             ("relevance_score", pa.float64()),
             ("taxonomy_version", pa.string()),
+        ]
+    ),
+    # The fetched page, kept apart from the text: it is most of a run's bytes and only
+    # the raw-HTML archive reads it (see html_archive.py).
+    "article_html": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("url", pa.string()),
+            ("fetched_at", TS),
+            ("raw_html_gz", pa.binary()),
         ]
     ),
     "failures": pa.schema(
@@ -145,12 +154,27 @@ def to_table(kind: str, records: Iterable[Any]) -> pa.Table:
     )
 
 
+# Already-compressed blobs gain nothing from a second codec or a dictionary.
+_BLOB_COLUMNS = frozenset({"raw_html_gz"})
+
+
+def writer_options(schema: pa.Schema) -> dict[str, Any]:
+    """Parquet options: zstd for everything but already-gzipped blobs."""
+    blobs = [n for n in schema.names if n in _BLOB_COLUMNS]
+    if not blobs:
+        return {"compression": "zstd"}
+    return {
+        "compression": {n: ("none" if n in blobs else "zstd") for n in schema.names},
+        "use_dictionary": [n for n in schema.names if n not in blobs],
+    }
+
+
 def write(kind: str, records: Iterable[Any] | pa.Table, path: Path) -> int:
     """Write records atomically (temp file then rename) so a killed task leaves no half file."""
     table = records if isinstance(records, pa.Table) else to_table(kind, records)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, **writer_options(table.schema))
     tmp.replace(path)
     return int(table.num_rows)
 
@@ -164,7 +188,8 @@ class StreamWriter:
         self.tmp = path.with_suffix(path.suffix + ".tmp")
         self.rows = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(self.tmp, SCHEMAS[kind], compression="zstd")
+        schema = SCHEMAS[kind]
+        self._writer = pq.ParquetWriter(self.tmp, schema, **writer_options(schema))
 
     def write(self, records: Iterable[Any]) -> None:
         table = to_table(self.kind, records)

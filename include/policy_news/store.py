@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from policy_news.feeds import FeedConfig
+    from policy_news.html_archive import ArchivedRun
 
 log = logging.getLogger(__name__)
 
@@ -248,10 +249,9 @@ class LoadInput:
     taxonomy_version: str
     taxonomy_definition: Mapping[str, Any] | None
     run_stats: Mapping[str, Any]
-    # Staged Parquet files holding the articles' raw_html_gz. When given, article_html is
-    # filled from them by DuckDB (read_parquet, in the same transaction), so the raw HTML
-    # never sits in this process as Arrow or Python objects.
-    html_files: Sequence[str] = ()
+    # The run's raw-HTML archive file, already written (html_archive.write_run); the
+    # transaction registers it.
+    archived: ArchivedRun | None = None
 
 
 def _register(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> list[str]:
@@ -496,17 +496,16 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
             _SQL_POLL_RHYTHM, {"min": MIN_POLL_MINUTES, "max": MAX_POLL_MINUTES, "now": now}
         )
         conn.execute(_SQL_ARTICLES, {"run_id": load.run_id, "now": now})
-        if load.html_files:
+        if load.archived is not None:
             conn.execute(
-                "INSERT OR REPLACE INTO article_html "
-                "SELECT h.article_id, h.raw_html_gz, h.fetched_at FROM read_parquet($files) AS h "
-                "WHERE h.article_id IN (SELECT article_id FROM staged_articles)",
-                {"files": list(load.html_files)},
-            )
-        else:
-            conn.execute(
-                "INSERT OR REPLACE INTO article_html SELECT article_id, raw_html_gz, fetched_at "
-                "FROM staged_articles"
+                "INSERT OR REPLACE INTO html_archive VALUES (?, ?, ?, ?, ?)",
+                [
+                    load.run_id,
+                    load.archived.file_name,
+                    load.archived.articles,
+                    load.archived.bytes,
+                    now,
+                ],
             )
         conn.execute(
             "INSERT INTO article_feeds SELECT DISTINCT ON (article_id, feed_name) article_id, "
@@ -608,6 +607,7 @@ def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict[str, Any
             "quarantine",
             "dq_results",
             "pipeline_runs",
+            "html_archive",
         )
     }
     relevant = conn.execute("SELECT count(*) FROM articles WHERE relevant").fetchone()

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from policy_news import html_archive
 from policy_news.cli import main
 from policy_news.pipeline import run_pipeline
 
@@ -16,7 +17,7 @@ TABLES = (
     "article_topics",
     "article_facts",
     "article_feeds",
-    "article_html",
+    "html_archive",
     "article_relevance",
     "feed_fetches",
     "fetch_failures",
@@ -42,7 +43,7 @@ def test_sample_site_loads_every_article_once(loaded) -> None:
     # 14 feed items, one page linked from two feeds (once with utm_* parameters)
     assert counts["articles"] == 13 == summary.load["articles"]
     assert counts["article_feeds"] == 14
-    assert counts["article_html"] == 13
+    assert counts["html_archive"] == 1  # one raw-HTML file for the run
     with duckdb.connect(str(db), read_only=True) as conn:
         shared = conn.execute(
             "SELECT count(*) FROM article_feeds WHERE article_id IN "
@@ -95,14 +96,31 @@ def test_relevant_articles_have_topics_with_evidence(loaded) -> None:
             "substr(a.text, t.start_offset + 1, t.end_offset - t.start_offset)) = 0)"
         ).fetchone()[0]
         per_day = conn.execute("SELECT count(*) FROM relevant_daily_by_subtopic").fetchone()[0]
-        raw = conn.execute(
-            "SELECT count(*) FROM articles a JOIN article_html USING (article_id) "
-            "WHERE raw_html_gz IS NULL"
-        ).fetchone()[0]
     assert relevant >= 6
     assert bad_evidence == 0
     assert per_day > 0
-    assert raw == 0
+
+
+def test_every_article_keeps_its_page_in_the_archive(loaded, tmp_path: Path) -> None:
+    db, summary = loaded
+    archive = html_archive.archive_dir(db)
+    with duckdb.connect(str(db), read_only=True) as conn:
+        registered = conn.execute("SELECT run_id, file_name, articles FROM html_archive").fetchall()
+        pages = conn.execute(
+            "SELECT a.article_id, a.url, h.url FROM articles a "
+            "LEFT JOIN read_parquet(?) h USING (article_id)",
+            [str(archive / "*.parquet")],
+        ).fetchall()
+        article_id = pages[0][0]
+        page = html_archive.read_html(conn, db, article_id)
+    assert registered == [(summary.run_id, html_archive.file_name_for(summary.run_id), 13)]
+    assert [p.name for p in archive.iterdir()] == [registered[0][1]]
+    assert len(pages) == 13 and all(p[2] for p in pages)  # every article has its page
+    assert page is not None and b"<html" in page.lower()
+    out = tmp_path / "page.html"
+    assert main(["html", article_id, "--db", str(db), "-o", str(out)]) == 0
+    assert out.read_bytes() == page
+    assert main(["html", "no-such-article", "--db", str(db)]) == 1
 
 
 def test_rerun_adds_no_rows(loaded, settings, sample_feeds: Path) -> None:

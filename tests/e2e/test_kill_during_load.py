@@ -22,7 +22,7 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news import store
+from policy_news import html_archive, store
 from policy_news.pipeline import run_pipeline
 from policy_news.settings import Settings
 
@@ -34,7 +34,7 @@ TABLES = (
     "feeds",
     "feed_fetches",
     "articles",
-    "article_html",
+    "html_archive",
     "article_feeds",
     "article_relevance",
     "article_topics",
@@ -55,6 +55,7 @@ RUN_COLUMNS = (
     ("fetch_failures", "last_run_id"),
     ("quarantine", "run_id"),
     ("dq_results", "run_id"),
+    ("html_archive", "run_id"),
 )
 
 CHILD = textwrap.dedent(
@@ -170,7 +171,7 @@ def test_kill_during_load_leaves_db_consistent_and_next_run_completes(
                 f"SELECT count(*) FROM {table} WHERE {column} = ?", [KILLED_RUN]
             ).fetchone()[0]
             assert leaked == 0, f"{table}.{column} has rows of the killed run"
-        for table in ("article_html", "article_feeds", "article_relevance", "article_topics"):
+        for table in ("article_feeds", "article_relevance", "article_topics"):
             orphans = conn.execute(
                 f"SELECT count(*) FROM {table} WHERE article_id NOT IN "
                 "(SELECT article_id FROM articles)"
@@ -178,6 +179,11 @@ def test_kill_during_load_leaves_db_consistent_and_next_run_completes(
             assert orphans == 0, f"{table} has rows for articles that do not exist"
         outcomes = conn.execute("SELECT run_id, outcome FROM pipeline_runs").fetchall()
     assert outcomes == [(first.run_id, "success")]
+    # The killed loader had written its raw-HTML file before the transaction: on disk,
+    # but registered by no committed run, so not part of the store (swept next load).
+    archive = html_archive.archive_dir(db)
+    killed_file = archive / html_archive.file_name_for(KILLED_RUN)
+    assert killed_file.exists()
     assert _counts(db) == before
     assert _counts(snapshot) == snapshot_before  # analysts never saw the half-done run
 
@@ -193,3 +199,13 @@ def test_kill_during_load_leaves_db_consistent_and_next_run_completes(
     assert total == distinct == 13
     assert feeds_per_article == 14  # the government release is carried by two feeds
     assert runs == [("success", 2)]
+    # The orphan file is gone; every article's page is archived exactly once.
+    assert not killed_file.exists()
+    with duckdb.connect(str(db), read_only=True) as conn:
+        registered = {r[0] for r in conn.execute("SELECT file_name FROM html_archive").fetchall()}
+        archived = conn.execute(
+            "SELECT count(*), count(DISTINCT article_id) FROM read_parquet(?)",
+            [str(archive / "*.parquet")],
+        ).fetchone()
+    assert {p.name for p in archive.iterdir()} == registered
+    assert archived == (13, 13)

@@ -132,7 +132,7 @@ def _counts(db: Path) -> dict[str, int]:
                 "article_relevance",
                 "feed_fetches",
                 "article_feeds",
-                "article_html",
+                "html_archive",
                 "pipeline_runs",
             )
         }
@@ -143,7 +143,7 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     with store.open_db(db) as conn:
         assert store.migrate(conn) == []
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-    assert [v[0] for v in versions] == [1, 2, 3]
+    assert [v[0] for v in versions] == [1, 2, 3, 4]
 
 
 def test_loading_the_same_run_twice_adds_no_rows(tmp_path: Path) -> None:
