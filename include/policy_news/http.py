@@ -22,6 +22,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import email.utils
+import functools
 import ipaddress
 import logging
 import random
@@ -262,9 +263,15 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.cache
+def _default_tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~20 ms of CPU; one context serves every client.
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def tls_context() -> ssl.SSLContext:
     """Certificate-verifying TLS context (certifi CAs); tests monkeypatch it to trust theirs."""
-    return httpx.create_ssl_context(trust_env=False)
+    return _default_tls_context()
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):
@@ -277,9 +284,10 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, policy: AddressPolicy, max_connections: int) -> None:
-        super().__init__(trust_env=False)
+        context = tls_context()
+        super().__init__(verify=context, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls_context(),
+            ssl_context=context,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=5.0,

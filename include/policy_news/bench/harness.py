@@ -152,6 +152,8 @@ def measure_run(
         ),
         "extraction_bound_s": round(bound, 2),
         "wall_vs_extraction_bound": round(wall / bound, 3) if bound else None,
+        # everything the workers did per page: extraction plus language, fingerprint, gzip
+        "worker_page_cpu_s": round(result["extraction"].get("page_cpu_s", 0.0), 2),
         # the article stage's wall time: what the other (serial) stages leave of the run
         "fetch_extract_tag_wall_s": round(wall - serial, 2),
         "stage_timings": timings,
@@ -304,8 +306,9 @@ def section_run(
         f"wall {result['wall_s']:.1f} s -> {d['articles_per_s']:.1f} articles/s "
         f"({d['articles_loaded']} loaded, {d['articles_failed']} failed); extraction "
         f"{d['extraction_cpu_s']:.1f} CPU-s ({d['extraction_ms_per_page']} ms/page) -> bound "
-        f"{d['extraction_bound_s']:.1f} s, wall/bound {d['wall_vs_extraction_bound']}; "
-        f"peak RSS {d['peak_rss_mib']:.0f} MiB (per process {result['process']['peak_rss_mib_by_process']}); "
+        f"{d['extraction_bound_s']:.1f} s, wall/bound {d['wall_vs_extraction_bound']} "
+        f"(workers' whole per-page CPU {d['worker_page_cpu_s']:.1f} s); main process CPU "
+        f"{result['cpu_s']['main_user'] + result['cpu_s']['main_system']:.1f} s; peak RSS {d['peak_rss_mib']:.0f} MiB (per process {result['process']['peak_rss_mib_by_process']}); "
         f"other processes used {d['other_processes_cpu_s']} CPU-s meanwhile"
     )
     return result
