@@ -32,6 +32,7 @@ def settings(tmp_path: Path) -> Settings:
         request_deadline_s=10.0,
         max_retries=1,
         extract_workers=1,
+        isolate_validation=False,  # in-process: GX is imported once per test session
     )
 
 

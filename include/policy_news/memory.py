@@ -48,3 +48,22 @@ def tune_allocators() -> None:
         mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
     if "MALLOC_ARENA_MAX" not in os.environ:
         mallopt(_M_ARENA_MAX, ARENA_MAX)
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the OS between stages.
+
+    A run's stages peak one after another (extraction, then validation, then the load);
+    without this, memory freed by one stage stays in the process and the next stage's
+    peak is added on top of it.
+    """
+    import gc
+
+    gc.collect()
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return

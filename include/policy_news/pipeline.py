@@ -591,6 +591,18 @@ def _fetch_feeds(
         return [job.result() for job in jobs]
 
 
+def _validate(run_dir: Path, paths: dict[str, list[str]], settings: Settings) -> dict[str, Any]:
+    """validate_run, in a child process when `settings.isolate_validation` (see Settings)."""
+    if not settings.isolate_validation:
+        return validate_run(run_dir, paths, settings)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
+        return child.submit(validate_run, run_dir, paths, settings).result()
+
+
 def _fetch_and_tag(
     run_dir: Path, item_batches: Sequence[str], settings: Settings, progress: Progress | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -630,7 +642,7 @@ def run_pipeline(
     keep_staging: bool = False,
 ) -> RunSummary:
     """Run every stage in this process, the same functions the DAG maps over."""
-    from policy_news.memory import tune_allocators
+    from policy_news.memory import release_memory, tune_allocators
 
     tune_allocators()
     say = progress or (lambda _msg: None)
@@ -650,12 +662,14 @@ def run_pipeline(
     )
     stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, tag_results, article_results)
+    release_memory()  # each stage's peak starts from what the last one left
     try:
-        validation = validate_run(run_dir, paths, settings)
+        validation = _validate(run_dir, paths, settings)
     except BlockingCheckError as exc:
         return RunSummary(run_id, "blocked", stats, message=str(exc))
     stats["timings"]["validate"] = validation["seconds"]
     say(f"checks: {validation['checks_passed']} passed, {validation['checks_failed']} failed")
+    release_memory()
     load = load_run(run_dir, validation, stats, settings)
     if not keep_staging:
         staging.clean_run_dir(settings.staging_dir, run_id)

@@ -82,6 +82,9 @@ class Settings:
     article_batch_size: int = 200
     max_article_attempts: int = 3
     extract_workers: int = 2
+    # `policy-news run` validates in a child process, as the Airflow task does: GX's
+    # import (~180 MB) and its frames then never sit under the load's peak.
+    isolate_validation: bool = True
 
 
 def get_settings(**overrides: object) -> Settings:
