@@ -878,6 +878,19 @@ def _build_expectation(
     raise AssertionError(f"unhandled expect kind {kind}")  # pragma: no cover
 
 
+def _gx_columns(frame: pd.DataFrame, checks: Sequence[CheckConfig]) -> pd.DataFrame:
+    """Only the columns the checks read: GX copies the whole frame for each expectation,
+    so unchecked text (sentences, evidence, summaries) would cost memory many times over.
+    """
+    wanted: dict[str, None] = {}
+    for check in checks:
+        wanted.update(dict.fromkeys(check.checked_columns))
+        wanted.update(dict.fromkeys(check.where or {}))
+    columns = [c for c in wanted if c in frame.columns]
+    # a check naming a missing column keeps it missing, so GX reports it as such
+    return frame[columns] if len(columns) < len(frame.columns) else frame
+
+
 def _run_suite(
     context: Any,
     suite_name: str,
@@ -1259,7 +1272,7 @@ def validate_batch(
             results = _run_suite(
                 context,
                 suite_in.suite,
-                suite_in.frame,
+                _gx_columns(suite_in.frame, checks),
                 checks,
                 taxonomy_ids=taxonomy,
                 now=now,
