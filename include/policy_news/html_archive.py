@@ -71,7 +71,10 @@ def write_run(
         for path in html_files:
             if not Path(path).exists():
                 continue
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS):
+            # pre_buffer=False: read one row group's pages at a time (pre-buffering held
+            # ~90 MB more after the copy of a 10,000-article run)
+            source = pq.ParquetFile(path, pre_buffer=False)
+            for batch in source.iter_batches(batch_size=_BATCH_ROWS):
                 table = pa.Table.from_batches([batch]).cast(schema)
                 table = table.filter(pc.is_in(table.column("article_id"), value_set=keep))
                 fresh = []

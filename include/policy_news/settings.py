@@ -67,7 +67,7 @@ class Settings:
     request_deadline_s: float = 60.0
     max_body_bytes: int = 8 * 1024 * 1024
     max_redirects: int = 5
-    global_concurrency: int = 16
+    global_concurrency: int = 32
     host_concurrency: int = 2
     host_delay_s: float = 2.0
     retry_after_cap_s: float = 30.0
@@ -107,7 +107,7 @@ def get_settings(**overrides: object) -> Settings:
         "read_timeout_s": _env_float("POLICY_NEWS_READ_TIMEOUT_S", 20.0),
         "request_deadline_s": _env_float("POLICY_NEWS_REQUEST_DEADLINE_S", 60.0),
         "max_body_bytes": _env_int("POLICY_NEWS_MAX_BODY_BYTES", 8 * 1024 * 1024),
-        "global_concurrency": _env_int("POLICY_NEWS_GLOBAL_CONCURRENCY", 16),
+        "global_concurrency": _env_int("POLICY_NEWS_GLOBAL_CONCURRENCY", 32),
         "host_concurrency": _env_int("POLICY_NEWS_HOST_CONCURRENCY", 2),
         "host_delay_s": _env_float("POLICY_NEWS_HOST_DELAY_S", 2.0),
         "allowed_private_nets": _env_list("POLICY_NEWS_ALLOWED_PRIVATE_NETS"),
