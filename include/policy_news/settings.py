@@ -79,7 +79,7 @@ class Settings:
     # A mapped task costs seconds of start-up; smaller runs use fewer, fuller groups.
     feed_task_min_feeds: int = 50
     article_task_min_items: int = 250
-    article_batch_size: int = 200
+    article_batch_size: int = 100  # pages finished per chunk are held until the chunk ends
     max_article_attempts: int = 3
     extract_workers: int = 2
     # `policy-news run` validates in a child process, as the Airflow task does: GX's
@@ -116,7 +116,7 @@ def get_settings(**overrides: object) -> Settings:
         "article_tasks": _env_int("POLICY_NEWS_ARTICLE_TASKS", 4),
         "feed_task_min_feeds": _env_int("POLICY_NEWS_FEED_TASK_MIN_FEEDS", 50),
         "article_task_min_items": _env_int("POLICY_NEWS_ARTICLE_TASK_MIN_ITEMS", 250),
-        "article_batch_size": _env_int("POLICY_NEWS_ARTICLE_BATCH_SIZE", 200),
+        "article_batch_size": _env_int("POLICY_NEWS_ARTICLE_BATCH_SIZE", 100),
         "extract_workers": _env_int("POLICY_NEWS_EXTRACT_WORKERS", os.cpu_count() or 1),
     }
     values.update(overrides)
