@@ -4,6 +4,7 @@ loads nothing and says why."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -128,9 +129,12 @@ def test_bad_records_are_quarantined_with_reasons_and_the_rest_loads(
     assert (settings.docs_dir / "index.html").exists()
 
 
+@pytest.mark.parametrize("isolated", [False, True], ids=["in-process", "validation-child"])
 def test_blocking_failure_loads_nothing_and_records_why(
-    settings, bad_site: Path, tmp_path: Path
+    settings, bad_site: Path, tmp_path: Path, isolated: bool
 ) -> None:
+    # `policy-news run` validates in a child process: the blocking error must cross it.
+    settings = dataclasses.replace(settings, isolate_validation=isolated)
     with serve(bad_site, 0, lifetime_s=120) as base:
         summary = run_pipeline(settings, _feeds(tmp_path, base, extra_missing=3))
     assert summary.outcome == "blocked"
