@@ -273,17 +273,26 @@ _SHARED = _SharedPool()
 _STATS_LOCK = threading.Lock()
 
 
+def _started() -> None:
+    """No-op job: submitting one makes the pool start a worker (which runs `_warm_worker`)."""
+
+
 @contextlib.contextmanager
-def extraction_pool(settings: Settings) -> Iterator[Executor | None]:
+def extraction_pool(settings: Settings, *, start: bool = False) -> Iterator[Executor | None]:
     """Keep one process pool alive for every `fetch_articles` call inside the block.
 
     Nested and concurrent blocks (threads) share the same pool; it shuts down when the
     last block exits. Yields None when extraction runs in a thread (`extract_workers` <= 1).
+    `start` launches the workers now instead of at the first page, so their imports run
+    while the caller waits on the network (feeds) rather than competing with extraction.
     """
     if settings.extract_workers <= 1:
         yield None
         return
     pool = _SHARED.acquire(settings.extract_workers)
+    if start:
+        for _ in range(settings.extract_workers):  # each submit starts at most one worker
+            pool.submit(_started)
     try:
         yield pool
     finally:

@@ -642,6 +642,7 @@ def run_pipeline(
     keep_staging: bool = False,
 ) -> RunSummary:
     """Run every stage in this process, the same functions the DAG maps over."""
+    from policy_news.articles import extraction_pool
     from policy_news.memory import release_memory, tune_allocators
 
     tune_allocators()
@@ -653,13 +654,14 @@ def run_pipeline(
     plan = plan_run(run_id, settings, feeds_path, limit=limit, poll_all=poll_all)
     run_dir = Path(plan["run_dir"])
     say(f"run {run_id}: {plan['feeds_due']} feeds to poll")
-    feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
-    say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
-    selection = select_new_items(run_dir, [r["feed_items"] for r in feed_results], settings)
-    say(f"{selection['items_new']} new articles, {selection['retries']} retries")
-    article_results, tag_results = _fetch_and_tag(
-        run_dir, selection["item_batches"], settings, progress
-    )
+    with extraction_pool(settings, start=True):  # workers import while feeds download
+        feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
+        say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
+        selection = select_new_items(run_dir, [r["feed_items"] for r in feed_results], settings)
+        say(f"{selection['items_new']} new articles, {selection['retries']} retries")
+        article_results, tag_results = _fetch_and_tag(
+            run_dir, selection["item_batches"], settings, progress
+        )
     stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, tag_results, article_results)
     release_memory()  # each stage's peak starts from what the last one left
