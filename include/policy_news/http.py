@@ -457,8 +457,12 @@ class _HostGate:
         self.next_start = _NEXT_START.get(host, 0.0) if host else 0.0
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, *, spaced: bool = True) -> AsyncIterator[None]:
+        """A request slot; `spaced=False` (robots.txt) neither waits its turn nor takes one."""
         async with self.slots:
+            if not spaced:
+                yield
+                return
             async with self.lock:
                 loop = asyncio.get_running_loop()
                 wait = self.next_start - loop.time()
@@ -615,7 +619,10 @@ class _Fetcher:
                     f"for {self.settings.user_agent}",
                 )
             loop = asyncio.get_running_loop()
-            async with self.gate(parsed.host).slot(), self.global_slots:
+            # robots.txt is not spaced: the first page follows it at once (as Nutch and
+            # StormCrawler do) instead of a whole host delay later.
+            spaced = kind != "robots"
+            async with self.gate(parsed.host).slot(spaced=spaced), self.global_slots:
                 hop_started = loop.time()
                 if clock is not None:
                     clock.start()

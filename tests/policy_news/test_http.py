@@ -573,6 +573,21 @@ def test_per_host_concurrency_and_delay(server: HostileServer) -> None:
     assert min(gaps) >= 0.1, gaps
 
 
+def test_robots_txt_takes_no_spacing_turn(server: HostileServer) -> None:
+    """The first page follows robots.txt at once; pages keep their spacing."""
+    t = token()
+    requests = [
+        FetchRequest(server.url(f"/sleep?s=0&t={t}&i={i}"), kind="article") for i in range(3)
+    ]
+    before = len(server.hits("/robots.txt"))
+    assert all(r.ok for r in fetch_all(requests, cfg(respect_robots=True, host_delay_s=0.5)))
+    robots = server.hits("/robots.txt")[before:]
+    assert len(robots) == 1
+    pages = sorted(h.started for h in server.hits(f"/sleep?s=0&t={t}"))
+    assert pages[0] - robots[0].started < 0.4  # not a whole 0.5 s turn after robots.txt
+    assert pages[-1] - pages[0] >= 2 * 0.5 - 0.05
+
+
 def test_global_concurrency_spans_hosts(server: HostileServer) -> None:
     if server.second_host is None:
         pytest.skip("cannot bind 127.0.0.2 on this OS")
