@@ -91,8 +91,11 @@ def test_harness_smoke_run_writes_all_result_keys(tmp_path: Path) -> None:
         "targets",
         "total_wall_s",
         "site_server",
+        "cost_budget",
     ):
         assert key in results, key
+    budget = results["cost_budget"]
+    assert budget["startup_cpu_s"]["validation_process"] > 0.5  # importing GX is not free
     run = results["runs"][0]
     for key in (
         "articles_per_s",
@@ -112,6 +115,33 @@ def test_harness_smoke_run_writes_all_result_keys(tmp_path: Path) -> None:
     assert results["naive"]["articles"] >= 5
     assert set(results["queries"]["timings"]) == set(harness_queries())
     assert chart.stat().st_size > 1000
+
+
+def test_cost_budget_accounts_for_every_core_second() -> None:
+    run = {
+        "wall_s": 35.0,
+        "cpu_s": {"main_user": 8.0, "main_system": 2.0},
+        "settings": {"extract_workers": 2},
+        "derived": {
+            "extraction_cpu_s": 40.0,
+            "worker_page_cpu_s": 45.0,
+            "tree_cpu_s": 62.0,
+            "server_cpu_s": 1.0,
+            "other_processes_cpu_s": 0.5,
+        },
+    }
+    budget = harness.cost_budget(
+        run, {"extraction_worker": 0.7, "validation_process": 3.6}, cores=2
+    )
+    parts = budget["parts_core_s"]
+    assert budget["budget_core_s"] == 10.0  # 0.25 x 40 core-s of trafilatura
+    assert sum(parts.values()) + 40.0 == pytest.approx(70.0)  # 2 cores x 35 s
+    assert parts["idle core time (network waits, serial stages)"] == pytest.approx(6.5)
+    rest = "rest of the process tree (validation itself, forkserver, IPC)"
+    assert parts["start-up of 2 extraction workers (import trafilatura)"] == pytest.approx(1.4)
+    assert parts[rest] == pytest.approx(2.0)
+    # (40 + 5 extras + 1.4 + 3.6 start-ups) / 40
+    assert budget["floor_ratio"] == pytest.approx(1.25)
 
 
 def harness_queries() -> list[str]:
