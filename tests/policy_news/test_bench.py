@@ -128,11 +128,11 @@ def test_cost_budget_accounts_for_every_core_second() -> None:
             "tree_cpu_s": 62.0,
             "server_cpu_s": 1.0,
             "other_processes_cpu_s": 0.5,
+            "articles_loaded": 1000,
         },
     }
-    budget = harness.cost_budget(
-        run, {"extraction_worker": 0.7, "validation_process": 3.6}, cores=2
-    )
+    startups = {"extraction_worker": 0.7, "validation_process": 3.6}
+    budget = harness.cost_budget(run, startups, cores=2, tagging_per_s=1000.0)
     parts = budget["parts_core_s"]
     assert budget["budget_core_s"] == 10.0  # 0.25 x 40 core-s of trafilatura
     assert sum(parts.values()) + 40.0 == pytest.approx(70.0)  # 2 cores x 35 s
@@ -140,8 +140,9 @@ def test_cost_budget_accounts_for_every_core_second() -> None:
     rest = "rest of the process tree (validation itself, forkserver, IPC)"
     assert parts["start-up of 2 extraction workers (import trafilatura)"] == pytest.approx(1.4)
     assert parts[rest] == pytest.approx(2.0)
-    # (40 + 5 extras + 1.4 + 3.6 start-ups) / 40
-    assert budget["floor_ratio"] == pytest.approx(1.25)
+    # (40 + 5 extras + 1.4 + 3.6 start-ups + 1 tagging) / 40
+    assert budget["floor_ratio"] == pytest.approx(1.275)
+    assert harness.cost_budget(run, startups, cores=2)["floor_ratio"] == pytest.approx(1.25)
 
 
 def harness_queries() -> list[str]:
