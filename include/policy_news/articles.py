@@ -15,7 +15,13 @@ import os
 import re
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -347,6 +353,24 @@ def _fetch_and_extract(
             backlog.acquire()
             try:
                 job = executor.submit(extract_page, result.body, result.final_url)
+            except BrokenExecutor as exc:
+                # A worker died (OOM killer, crash at start-up): the pool takes no more
+                # jobs. This page is recorded as failed (and retried by a later run); the
+                # next chunk gets a fresh pool (`_SharedPool.acquire`).
+                backlog.release()
+                failures.append(
+                    _failure(
+                        item,
+                        "extract",
+                        "extract",
+                        f"extraction pool broken: {exc}"[:500],
+                        result.status,
+                    )
+                )
+                result.body = None
+                if progress:
+                    progress(done, len(requests))
+                return
             except BaseException:
                 backlog.release()
                 raise

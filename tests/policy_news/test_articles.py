@@ -99,3 +99,36 @@ def test_every_corpus_page_extracts_or_records_why(path: Path) -> None:
     else:
         assert len(fields["text"]) > 100
         assert fields["language"] is None or len(fields["language"]) == 2
+
+
+def test_a_broken_extraction_pool_fails_pages_not_the_batch(settings, sample_site: str) -> None:
+    """A worker that dies (OOM killer, crash at start-up) costs pages, recorded, not the run."""
+    import multiprocessing
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from policy_news.articles import _fetch_and_extract
+    from policy_news.http import FetchRequest
+    from policy_news.sample_site import SAMPLE_SITE_DIR
+
+    pages = sorted((SAMPLE_SITE_DIR / "articles").glob("*.html"))[:4]
+    items = {
+        item.article_id: item
+        for item in (_item(f"{sample_site}/articles/{p.name}", None) for p in pages)
+    }
+    requests = [FetchRequest(i.url, kind="article", key=i.article_id) for i in items.values()]
+    dying = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=os._exit,
+        initargs=(1,),
+    )
+    with dying:
+        articles, failures = _fetch_and_extract(
+            items, requests, settings, dying, threading.BoundedSemaphore(4), None
+        )
+    assert articles == []
+    assert sorted(f.article_id for f in failures) == sorted(items)
+    assert {f.stage for f in failures} == {"extract"}
+    assert any("pool broken" in f.error or "crashed" in f.error for f in failures)
