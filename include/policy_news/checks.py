@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,6 +40,7 @@ from policy_news.models import DATE_SOURCES
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
+    import pyarrow as pa
 
 # GX reads this when a context is created; set it before GX is ever imported.
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
@@ -365,6 +367,8 @@ class ValidationReport:
     warnings: list[str] = field(default_factory=list)
     run_id: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # Per stage, the input positions of the rows in `frames` (to rejoin detached columns).
+    kept_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def checks_passed(self) -> int:
@@ -477,12 +481,16 @@ def _field_lengths(rows: pd.DataFrame, articles: pd.DataFrame | None) -> pd.Seri
         return result
     if "field" not in rows or "article_id" not in rows:
         return result
-    present = ["article_id", *(c for c in ("text", "title", "summary") if c in articles)]
+    fields = ("text", "title", "summary", "dq_text_chars")
+    present = ["article_id", *(c for c in fields if c in articles)]
     firsts = articles[present].drop_duplicates("article_id", keep="first").set_index("article_id")
     for field_name in ("text", "title", "summary"):
-        if field_name not in firsts:
+        if field_name in firsts:
+            lengths = _lengths(firsts[field_name])
+        elif field_name == "text" and "dq_text_chars" in firsts:  # text detached: its length
+            lengths = firsts["dq_text_chars"].fillna(0).astype("int64")
+        else:
             continue
-        lengths = _lengths(firsts[field_name])
         mask = rows["field"] == field_name
         if mask.any():
             result.loc[mask] = rows.loc[mask, "article_id"].map(lengths).astype("float64")
@@ -515,6 +523,7 @@ class _SuiteInput:
     skipped: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     skip_checks: dict[str, str] = field(default_factory=dict)
+    detached: pa.Table | None = None  # columns of `raw` kept out of pandas, same rows
     _raw_json: dict[int, str] = field(default_factory=dict)
 
     def raw_records(self, positions: Sequence[int]) -> list[str]:
@@ -522,12 +531,19 @@ class _SuiteInput:
 
         Only those rows: converting the whole frame held every article's text as dicts
         and JSON (~260 MB for 10,000 articles) to quarantine a few of them. One take per
-        call, as row-by-row access to Arrow-backed columns costs ~35 ms a row.
+        call, as row-by-row access to Arrow-backed columns costs ~35 ms a row. Detached
+        columns (the article text) are part of the record; derived `dq_` columns are not.
         """
         missing = sorted({p for p in positions if p not in self._raw_json})
         if missing and self.raw is not None:
             valid = [p for p in missing if 0 <= p < len(self.raw)]
-            records = self.raw.iloc[valid].to_dict(orient="records") if valid else []
+            rows = self.raw.iloc[valid]
+            rows = rows.drop(columns=[c for c in rows.columns if str(c).startswith("dq_")])
+            records = rows.to_dict(orient="records") if valid else []
+            if self.detached is not None:
+                for pos, record in zip(valid, records, strict=True):
+                    # a one-row slice: take() would concatenate the whole column first
+                    record.update(self.detached.slice(pos, 1).to_pylist()[0])
             for pos, record in zip(valid, records, strict=True):
                 self._raw_json[pos] = _dumps(record)
         return [self._raw_json.get(p, "{}") for p in positions]
@@ -1254,6 +1270,7 @@ def validate_batch(
     config_path: Path | None = None,
     now: datetime | None = None,
     config: ChecksConfig | None = None,
+    detached: Mapping[str, pa.Table] | None = None,
 ) -> ValidationReport:
     """Validate one run's frames; see the module docstring and docs/data_quality.md.
 
@@ -1261,6 +1278,10 @@ def validate_batch(
     article_topics, article_facts, article_relevance); any may be missing or empty.
     `feed_baseline` is `feed_baseline(conn)` from before this run's load; without it the
     silent-zero check has nothing to compare with and passes (noted in its details).
+    `detached` holds columns of a stage kept out of its frame (same rows, same order):
+    the article text, which only its length (`dq_text_chars`, in the frame) is checked
+    on and which pandas would copy at every filter. Quarantine records include them; the
+    returned frames do not, and `kept_rows` says which input rows each frame kept.
     """
     started = time.perf_counter()
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -1305,17 +1326,23 @@ def validate_batch(
         if raw.empty:
             run_one(_SuiteInput(suite_name, suite_cfg, raw, raw, skipped="frame empty"))
             continue
-        run_one(_SuiteInput(suite_name, suite_cfg, raw, _prepare(suite_cfg.frame, raw, inputs)))
+        prepared = _prepare(suite_cfg.frame, raw, inputs)
+        suite_in = _SuiteInput(suite_name, suite_cfg, raw, prepared)
+        suite_in.detached = (detached or {}).get(suite_cfg.frame)
+        run_one(suite_in)
 
     # filtered frames, then the article cascade
     kept: dict[str, pd.DataFrame] = {}
+    kept_rows: dict[str, np.ndarray] = {}  # input positions of the rows kept
     for name, frame in inputs.items():
         if frame is None:
             continue
+        kept_rows[name] = np.arange(len(frame))
         drop = out.drop.get(name)
         if drop:
             mask = ~frame.index.isin(sorted(drop))
             kept[name] = frame.loc[mask].reset_index(drop=True)
+            kept_rows[name] = kept_rows[name][mask]
         else:
             kept[name] = frame
     articles_in = inputs.get("articles")
@@ -1328,9 +1355,9 @@ def validate_batch(
         for child in ARTICLE_CHILD_FRAMES:
             frame = kept.get(child)
             if frame is not None and "article_id" in frame:
-                kept[child] = frame.loc[~frame["article_id"].isin(removed_ids)].reset_index(
-                    drop=True
-                )
+                keep = ~frame["article_id"].isin(removed_ids).to_numpy()
+                kept[child] = frame.loc[keep].reset_index(drop=True)
+                kept_rows[child] = kept_rows[child][keep]
     quarantined_articles = (
         0
         if articles_in is None or "articles" not in kept
@@ -1375,6 +1402,7 @@ def validate_batch(
         warnings=out.warnings,
         run_id=run_id,
         timings=timings,
+        kept_rows=kept_rows,
     )
     log.info(
         "validate_batch %s: %d checks passed, %d failed, %d rows quarantined, %d blocking, "

@@ -5,6 +5,7 @@ loads nothing and says why."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import duckdb
@@ -115,7 +116,21 @@ def test_bad_records_are_quarantined_with_reasons_and_the_rest_loads(
             "SELECT count(*), count(DISTINCT suite) FROM dq_results WHERE run_id = ?",
             [summary.run_id],
         ).fetchone()
+        texts = dict(
+            conn.execute(
+                "SELECT regexp_extract(url, '([a-z0-9]+)\\.html', 1), text FROM articles"
+            ).fetchall()
+        )
+        short = conn.execute(
+            "SELECT raw_record FROM quarantine WHERE check_name = 'text_length'"
+        ).fetchone()
     assert loaded == {"good1", "good2", "good3", "german"}
+    # Validation keeps the text out of pandas and rejoins it by row after the quarantine
+    # removed rows: every article still has its own page's text.
+    for n in (1, 2, 3):
+        assert f"{n * 10} people were held" in texts[f"good{n}"]
+    assert "Bundespolizei" in texts["german"]
+    assert "Menu only." in json.loads(short[0])["text"]  # and the quarantined one keeps it
     assert {
         ("feed_items", "article_id_unique"),
         ("articles", "published_not_future"),

@@ -814,3 +814,39 @@ def test_plugin_run_link_opens_the_run_page(plugin_client) -> None:
     assert response.headers["location"].startswith(f"/data-docs/validations/run/{RUN}/")
     missing = client.get("/run/no-such-run", follow_redirects=False)
     assert missing.headers["location"] == "/data-docs/index.html"
+
+
+def test_detached_text_gives_the_same_verdicts_records_and_rows(
+    bad_report: ValidationReport,
+) -> None:
+    """The pipeline keeps the article text in Arrow (only its length is checked)."""
+    import pyarrow as pa
+
+    from policy_news.pipeline import _detach_text
+
+    frames = frames_of(bad_rows())
+    articles, text = _detach_text(pa.Table.from_pandas(frames["articles"], preserve_index=False))
+    frames["articles"] = articles.to_pandas()
+    assert "text" not in frames["articles"]
+    report = validate_batch(
+        RUN, frames, taxonomy_ids=TAXONOMY, now=NOW, detached={"articles": text}
+    )
+
+    columns = ["suite", "check_name", "success", "unexpected_count"]
+    assert report.results[columns].equals(bad_report.results[columns])
+    assert quarantined(report) == quarantined(bad_report)
+
+    def records(r: ValidationReport) -> dict[tuple[str, str], dict[str, Any]]:
+        q = r.quarantine
+        return {
+            (k, c): json.loads(raw)
+            for k, c, raw in zip(q.record_key, q.check_name, q.raw_record, strict=True)
+        }
+
+    assert records(report) == records(bad_report)  # the text is in the record, dq_ is not
+    assert records(report)[("bad-empty-text", "text_length")]["text"] == ""
+
+    kept_text = text.column("text").take(pa.array(report.kept_rows["articles"])).to_pylist()
+    assert kept_text == list(bad_report.frames["articles"]["text"])
+    for stage in ("article_topics", "article_facts"):
+        assert report.frames[stage].equals(bad_report.frames[stage])
