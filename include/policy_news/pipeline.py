@@ -368,6 +368,28 @@ def _detach_text(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
     return rest, pa.table({"text": text})
 
 
+def _write_rejoined(
+    kind: str, frame: Any, detached: pa.Table, rows: Any, path: Path, window: int = 1000
+) -> None:
+    """Write the kept rows (`frame`) with their detached columns, `window` input rows at a
+    time: the text is filtered slice by slice, never copied whole (at 10,000 articles a
+    whole-column take or filter held ~65-130 MB more)."""
+    schema = staging.SCHEMAS[kind]
+    with staging.StreamWriter(kind, path) as out:
+        for lo in range(0, detached.num_rows, window):
+            hi = min(lo + window, detached.num_rows)
+            first, last = np.searchsorted(rows, [lo, hi])  # kept rows in [lo, hi)
+            if first == last:
+                continue
+            mask = np.zeros(hi - lo, dtype=bool)
+            mask[rows[first:last] - lo] = True
+            part = pa.Table.from_pandas(frame.iloc[first:last], preserve_index=False)
+            extra = detached.slice(lo, hi - lo).filter(pa.array(mask))
+            for name in extra.column_names:
+                part = part.append_column(name, extra.column(name))
+            out.write_table(part.select(schema.names).cast(schema))
+
+
 def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings) -> dict[str, Any]:
     """Run the GX suites; write the rows that passed, quarantine and results as Parquet.
 
@@ -411,21 +433,14 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
     for kind, frame in report.frames.items():
         if kind not in staging.SCHEMAS:
             continue
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if kind in detached:  # the text of the rows kept, Arrow to Arrow
-            kept = detached[kind]
-            rows = report.kept_rows[kind]
-            if len(rows) != kept.num_rows:
-                # filter, not take: take concatenates the chunks first (2x the text)
-                mask = np.zeros(kept.num_rows, dtype=bool)
-                mask[rows] = True
-                kept = kept.filter(pa.array(mask))
-            for name in kept.column_names:
-                table = table.append_column(name, kept.column(name))
         path = out_dir / f"{kind}.parquet"
-        staging.write(
-            kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path
-        )
+        if kind in detached:
+            _write_rejoined(kind, frame, detached[kind], report.kept_rows[kind], path)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            staging.write(
+                kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path
+            )
         out[kind] = str(path)
     quarantine = pa.Table.from_pandas(report.quarantine, preserve_index=False)
     results = pa.Table.from_pandas(report.results, preserve_index=False)

@@ -197,7 +197,10 @@ class StreamWriter:
         self._writer = pq.ParquetWriter(self.tmp, schema, **writer_options(schema))
 
     def write(self, records: Iterable[Any]) -> None:
-        table = to_table(self.kind, records)
+        self.write_table(to_table(self.kind, records))
+
+    def write_table(self, table: pa.Table) -> None:
+        """A table already in this kind's schema."""
         if table.num_rows:
             self._writer.write_table(table)
             self.rows += table.num_rows
