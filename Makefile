@@ -42,7 +42,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.installed
 
 demo: install
-	$(PY) -m policy_news.demo
+	$(PY) -m tools.demo
 
 test: install
 	$(PY) -m pytest
@@ -59,10 +59,10 @@ airflow: install
 	PATH="$(VENV)/bin:$$PATH" airflow standalone
 
 eval: install
-	$(PY) -m policy_news.evaluate
+	$(PY) -m policy_news.tagging.evaluate
 
 bench: install
-	$(PY) -m policy_news.bench
+	$(PY) -m tools.bench
 
 lint: install
 	$(VENV)/bin/ruff check .

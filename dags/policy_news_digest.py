@@ -14,7 +14,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from policy_news.callbacks import log_task_failure
+from policy_news.orchestration import log_task_failure
 
 
 @dag(
@@ -35,7 +35,7 @@ from policy_news.callbacks import log_task_failure
 def policy_news_digest() -> None:
     @task
     def write_digest() -> str:
-        from policy_news.digest import write_digest as write
+        from policy_news.reporting.digest import write_digest as write
         from policy_news.settings import get_settings
 
         settings = get_settings()

@@ -31,7 +31,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from policy_news.callbacks import log_task_failure
+from policy_news.orchestration import log_task_failure
 
 POLICY_NEWS_DB = Asset("policy_news_duckdb")
 
@@ -44,7 +44,7 @@ def _settings() -> Any:
 
 def _run_dir() -> Any:
     """Every task of a run finds the run's staging folder from the Airflow run id."""
-    from policy_news.pipeline import run_dir_for
+    from policy_news.pipeline.stages import run_dir_for
 
     return run_dir_for(get_current_context()["run_id"], _settings())
 
@@ -79,7 +79,7 @@ def policy_news_ingest() -> None:
         """Pick the feeds due and group them by host; returns the groups to map over."""
         from pathlib import Path
 
-        from policy_news.pipeline import plan_run as plan
+        from policy_news.pipeline.stages import plan_run as plan
 
         context = get_current_context()
         params = context["params"]
@@ -96,7 +96,7 @@ def policy_news_ingest() -> None:
 
     @task
     def fetch_feeds(feed_names: list[str]) -> dict[str, Any]:
-        from policy_news.pipeline import fetch_feed_batch
+        from policy_news.pipeline.stages import fetch_feed_batch
 
         index = get_current_context()["ti"].map_index or 0
         return fetch_feed_batch(_run_dir(), feed_names, max(index, 0), _settings())
@@ -106,20 +106,20 @@ def policy_news_ingest() -> None:
     @task(trigger_rule="none_failed")
     def select_new_items(feed_results: list[dict[str, Any]]) -> list[str]:
         """De-duplicate against DuckDB; returns one item file per article task."""
-        from policy_news.pipeline import select_new_items as select
+        from policy_news.pipeline.stages import select_new_items as select
 
         result = select(_run_dir(), [r["feed_items"] for r in feed_results], _settings())
         return list(result["item_batches"])
 
     @task
     def fetch_articles(items_path: str) -> dict[str, Any]:
-        from policy_news.pipeline import fetch_article_batch
+        from policy_news.pipeline.stages import fetch_article_batch
 
         return fetch_article_batch(_run_dir(), items_path, _settings())
 
     @task
     def tag_articles(fetched: dict[str, Any]) -> dict[str, Any]:
-        from policy_news.pipeline import tag_batch
+        from policy_news.pipeline.stages import tag_batch
 
         return {**tag_batch(_run_dir(), fetched["articles"], _settings()), "fetched": fetched}
 
@@ -129,7 +129,7 @@ def policy_news_ingest() -> None:
     ) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from policy_news.pipeline import (
+        from policy_news.pipeline.stages import (
             BlockingCheckError,
             collect_stats,
             staged_paths,
@@ -149,7 +149,7 @@ def policy_news_ingest() -> None:
 
     @task(outlets=[POLICY_NEWS_DB], trigger_rule="none_failed")
     def load_duckdb(validated: dict[str, Any]) -> dict[str, Any]:
-        from policy_news.pipeline import load_run
+        from policy_news.pipeline.stages import load_run
 
         return load_run(_run_dir(), validated["validation"], validated["stats"], _settings())
 

@@ -22,7 +22,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from policy_news.callbacks import log_task_failure
+from policy_news.orchestration import log_task_failure
 
 POLICY_NEWS_DB = Asset("policy_news_duckdb")
 
@@ -53,11 +53,11 @@ def policy_news_retag() -> None:
     def retag_articles() -> dict[str, Any]:
         from datetime import date
 
-        from policy_news import store
-        from policy_news.pipeline import taxonomy_file_for
-        from policy_news.retag import retag_articles as retag
+        from policy_news.pipeline.retag import retag_articles as retag
+        from policy_news.pipeline.stages import taxonomy_file_for
         from policy_news.settings import get_settings
-        from policy_news.tagging import Tagger
+        from policy_news.store import db as store
+        from policy_news.tagging.tagger import Tagger
 
         params = get_current_context()["params"]
         settings = get_settings()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_news.sample_site import DEMO_PORT, SAMPLE_SITE_DIR, serve
 from policy_news.settings import Settings, get_settings
+from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR, serve
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -55,7 +55,7 @@ def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_http_state() -> Iterator[None]:
     """The HTTP client keeps per-host pacing and robots.txt for the process; tests start clean."""
-    from policy_news import http
+    from policy_news.http import client as http
 
     http._NEXT_START.clear()
     http._ROBOTS_CACHE.clear()

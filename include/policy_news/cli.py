@@ -36,8 +36,8 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from policy_news.feeds import FeedConfigError
-    from policy_news.pipeline import run_pipeline
+    from policy_news.pipeline.stages import run_pipeline
+    from policy_news.sources.registry import FeedConfigError
 
     settings = _settings(args)
     try:
@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from policy_news import store
+    from policy_news.store import db as store
 
     settings = _settings(args)
     if not settings.db_path.exists():
@@ -100,11 +100,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from policy_news import store
+    from policy_news.store import db as store
 
     settings = _settings(args)
     if args.action == "discover":
-        from policy_news.discover import discover_feeds
+        from policy_news.sources.discover import discover_feeds
 
         entries = discover_feeds(args.url, settings)
         if not entries:
@@ -137,8 +137,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from policy_news.tag_io import tag_jsonl
-    from policy_news.tagging import get_tagger
+    from policy_news.tagging.jsonl import tag_jsonl
+    from policy_news.tagging.tagger import get_tagger
 
     tagger = get_tagger(Path(args.taxonomy) if args.taxonomy else None)
     inp = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
@@ -160,9 +160,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_retag(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from policy_news import store
-    from policy_news.retag import retag_articles
-    from policy_news.tagging import get_tagger
+    from policy_news.pipeline.retag import retag_articles
+    from policy_news.store import db as store
+    from policy_news.tagging.tagger import get_tagger
 
     settings = _settings(args)
     tagger = get_tagger(Path(args.taxonomy) if args.taxonomy else None)
@@ -208,7 +208,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_html(args: argparse.Namespace) -> int:
     """Print (or save) the page an article was extracted from, from the raw-HTML archive."""
-    from policy_news import html_archive, store
+    from policy_news.store import db as store
+    from policy_news.store import html_archive
 
     settings = _settings(args)
     if not settings.db_path.exists():
@@ -231,8 +232,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     """Rebuild the GX Data Docs from the stored check results of the last runs."""
     import webbrowser
 
-    from policy_news import store
-    from policy_news.checks import build_data_docs
+    from policy_news.quality.checks import build_data_docs
+    from policy_news.store import db as store
 
     settings = _settings(args)
     with store.open_db(settings.db_path, read_only=True) as conn:

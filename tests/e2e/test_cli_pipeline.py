@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from policy_news import html_archive
 from policy_news.cli import main
-from policy_news.pipeline import run_pipeline
+from policy_news.pipeline.stages import run_pipeline
+from policy_news.store import html_archive
 
 TABLES = (
     "articles",
@@ -181,7 +181,7 @@ def test_query_reads_the_snapshot_and_docs_rebuild_from_stored_results(
 def test_digest_summarises_the_week_from_the_snapshot(loaded, tmp_path: Path) -> None:
     from datetime import date
 
-    from policy_news.digest import write_digest
+    from policy_news.reporting.digest import write_digest
 
     _db, summary = loaded
     # A week of the sample feeds' own dates (Nov 10-16, 2026), so the answer never depends

@@ -21,9 +21,10 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news import pipeline, store
-from policy_news.pipeline import run_pipeline
+from policy_news.pipeline import stages as pipeline
+from policy_news.pipeline.stages import run_pipeline
 from policy_news.settings import Settings
+from policy_news.store import db as store
 
 ANALYST = textwrap.dedent(
     """
@@ -146,7 +147,7 @@ def test_reader_on_main_file_delays_the_load_until_released(
 ) -> None:
     seen = _hold_main_file_at_load(monkeypatch, settings.db_path, hold_s=2.0)
     try:
-        with caplog.at_level(logging.WARNING, logger="policy_news.store"):
+        with caplog.at_level(logging.WARNING, logger="policy_news.store.db"):
             summary = run_pipeline(settings, sample_feeds)
         assert seen["analyst"].read() == "released"
     finally:

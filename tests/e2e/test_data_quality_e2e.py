@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from policy_news.pipeline import run_pipeline
-from policy_news.sample_site import serve
+from policy_news.pipeline.stages import run_pipeline
+from tools.sample_site import serve
 
 BODY = (
     "<p>Deputies of the county sheriff's office will hold people for U.S. Immigration and "

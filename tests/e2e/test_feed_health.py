@@ -25,14 +25,15 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from policy_news import staging, store
+from policy_news import staging
 from policy_news.cli import main
-from policy_news.feeds import FeedConfig, load_feeds
 from policy_news.models import FeedFetch
-from policy_news.pipeline import RunSummary, run_pipeline
-from policy_news.sample_site import DEMO_PORT, SAMPLE_SITE_DIR
+from policy_news.pipeline.stages import RunSummary, run_pipeline
 from policy_news.settings import Settings, get_settings
+from policy_news.sources.registry import FeedConfig, load_feeds
+from policy_news.store import db as store
 from tests.support.hostile_server import RSS, RSS_TEMPLATE, HostileRequest, HostileServer, Reply
+from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR
 
 RUNS = 6
 SAMPLE_OK = ("capitol-wire", "gulf-coast-ledger", "office-of-public-affairs-sample")

@@ -30,9 +30,9 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news.pipeline import RunSummary, run_pipeline
+from policy_news.pipeline.stages import RunSummary, run_pipeline
 from policy_news.settings import Settings, get_settings
-from policy_news.urls import article_id_for
+from policy_news.sources.urls import article_id_for
 from tests.support.hostile_server import (
     BAD_ENCODING_FEED,
     BILLION_LAUGHS,
@@ -404,9 +404,9 @@ def _warm_up(settings: Settings) -> None:
     import feedparser  # noqa: F401
     import great_expectations  # noqa: F401
 
-    from policy_news import checks  # noqa: F401
-    from policy_news.articles import extract_page
-    from policy_news.tagging import get_tagger
+    from policy_news.extract.articles import extract_page
+    from policy_news.quality import checks  # noqa: F401
+    from policy_news.tagging.tagger import get_tagger
 
     fields = extract_page(good_page(0).encode(), "http://127.0.0.1/warm-up")
     get_tagger(settings.taxonomy_path).tag("Warm-up", "", fields["text"])
@@ -684,7 +684,7 @@ def test_page_failing_a_row_check_is_quarantined_with_its_reason(
 def test_page_slow_to_extract_does_not_fail_pages_fetched_meanwhile(tmp_path: Path) -> None:
     """A page that takes long to extract (here ~2 MB of paragraphs) must not make the
     pages in flight at the same moment fail: their server answered in 0.2 s."""
-    from policy_news.articles import extract_page, fetch_articles
+    from policy_news.extract.articles import extract_page, fetch_articles
     from policy_news.models import FeedItem
 
     heavy = (

@@ -22,9 +22,10 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news import html_archive, store
-from policy_news.pipeline import run_pipeline
+from policy_news.pipeline.stages import run_pipeline
 from policy_news.settings import Settings
+from policy_news.store import db as store
+from policy_news.store import html_archive
 
 pytestmark = pytest.mark.slow
 
@@ -63,8 +64,8 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
 
-    from policy_news import store
-    from policy_news.pipeline import run_pipeline
+    from policy_news.store import db as store
+    from policy_news.pipeline.stages import run_pipeline
     from policy_news.settings import get_settings
 
     db, staging, docs, feeds, run_id = sys.argv[1:6]

@@ -1,0 +1,1 @@
+"""Article pages to text: fetch, extract with trafilatura, language, fingerprint."""

@@ -1,0 +1,1 @@
+"""Data-quality checks: configuration, run metrics, the Great Expectations runner, verdicts, Data Docs."""

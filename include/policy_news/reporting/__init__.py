@@ -1,0 +1,1 @@
+"""What analysts read besides SQL: the weekly digest."""

