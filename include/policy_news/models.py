@@ -141,3 +141,8 @@ class TagResult:
     facts: list[Fact]
     taxonomy_version: str
     relevance_evidence: Evidence | None = None
+    # Estimated probability that the item is relevant (the taxonomy's calibration applied
+    # to `score`); None when the taxonomy has no calibration.
+    probability: float | None = None
+    # The probability falls in the taxonomy's borderline band: worth a human look.
+    needs_review: bool = False

@@ -7,7 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from policy_news.tagging.evaluate import Counts, default_labels_dir, main, run
+from policy_news.tagging.evaluate import (
+    SPANISH_FILE,
+    Counts,
+    Report,
+    calibration_quality,
+    default_labels_dir,
+    evaluate,
+    fit_logistic,
+    format_summary,
+    load_items,
+    main,
+    run,
+    split_half,
+    tagger_predict,
+    unmet_targets,
+)
 from policy_news.tagging.tagger import get_tagger
 
 LABELS = default_labels_dir()
@@ -22,26 +37,79 @@ def results() -> dict:
 
 
 @needs_labels
-def test_headlines_meet_targets(results: dict) -> None:
+def test_january_headlines_meet_targets(results: dict) -> None:
     rep = results["headlines"]["tagger"]
     assert rep.relevance["f1"] >= 0.95, rep.false_negatives + rep.false_positives
-    assert rep.relevance["precision"] >= 0.90
-    assert rep.micro["f1"] >= 0.75
+    assert rep.relevance["precision"] >= 0.92
+    assert rep.micro["f1"] >= 0.85
 
 
 @needs_labels
-def test_articles_meet_targets(results: dict) -> None:
+def test_2025_headlines_keep_precision_and_beat_the_baseline(results: dict) -> None:
+    # The 2025 set misses the F1 and micro-F1 targets (docs/taxonomy.md says why);
+    # this guards what it does reach so a change cannot quietly lose it.
+    pair = results["headlines-2025"]
+    assert pair["tagger"].relevance["precision"] >= 0.95
+    assert pair["tagger"].relevance["f1"] >= 0.9
+    assert pair["tagger"].relevance["f1"] > pair["baseline"].relevance["f1"]
+    assert pair["tagger"].subtopics["removal_deportation"]["f1"] >= 0.75
+    assert pair["tagger"].subtopics["courts_litigation"]["f1"] >= 0.75
+
+
+@needs_labels
+def test_articles_meet_relevance_targets(results: dict) -> None:
     rep = results["articles"]["tagger"]
-    assert rep.relevance["f1"] >= 0.90, rep.false_negatives + rep.false_positives
-    assert rep.relevance["precision"] >= 0.90
-    assert rep.micro["f1"] >= 0.75
+    assert rep.relevance["f1"] >= 0.95, rep.false_negatives + rep.false_positives
+    assert rep.relevance["precision"] >= 0.92
+    assert rep.micro["f1"] >= 0.80
 
 
 @needs_labels
 def test_tagger_beats_the_keyword_baseline(results: dict) -> None:
-    for name in ("headlines", "articles"):
+    for name in ("headlines", "articles", "spanish"):
         pair = results[name]
         assert pair["tagger"].relevance["f1"] > pair["baseline"].relevance["f1"] + 0.05
+
+
+def test_spanish_set_meets_every_target() -> None:
+    # The Spanish set lives in the repo, so this runs without the shared corpus.
+    tagger = get_tagger()
+    items = load_items(SPANISH_FILE)
+    assert len(items) >= 40
+    assert {i.relevant for i in items} == {True, False}
+    rep = evaluate("spanish", items, tagger_predict(tagger), tagger.subtopic_ids)
+    assert unmet_targets(rep) == [], rep.false_negatives + rep.false_positives
+
+
+def test_split_half_is_deterministic_and_roughly_even() -> None:
+    ids = [f"item-{i}" for i in range(400)]
+    halves = [split_half(i) for i in ids]
+    assert halves == [split_half(i) for i in ids]
+    assert set(halves) == {"dev", "holdout"}
+    assert 150 < halves.count("dev") < 250
+
+
+def test_fit_logistic_recovers_a_rising_probability() -> None:
+    pairs = [(x / 10, int(x >= 5)) for x in range(10) for _ in range(5)]
+    pairs += [(0.45, 1), (0.55, 0)]  # not separable, so the fit is finite
+    slope, intercept = fit_logistic(pairs)
+    assert slope > 0
+    assert -slope * 0.6 < intercept < -slope * 0.4  # p = 0.5 between 0.4 and 0.6
+    quality = calibration_quality(pairs, slope, intercept, (0.35, 0.65))
+    assert quality["brier"] < 0.1 and quality["n"] == len(pairs)
+
+
+def test_unmet_targets_names_each_miss() -> None:
+    rel = {"precision": 0.9, "recall": 1.0, "f1": 0.947, "tp": 9, "fp": 1, "fn": 0}
+    weak = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "tp": 5, "fp": 5, "fn": 5, "support": 10}
+    rare = {**weak, "support": 9}
+    rep = Report("x", 10, rel, {"detention": weak, "worksite": rare}, {"f1": 0.9})
+    misses = unmet_targets(rep)
+    assert any(m.startswith("F1 0.947") for m in misses)
+    assert any(m.startswith("P 0.900") for m in misses)
+    assert any(m.startswith("detention") for m in misses)
+    assert not any(m.startswith("worksite") for m in misses)  # fewer than 10 examples
+    assert not any(m.startswith("micro") for m in misses)
 
 
 def test_counts_compute_precision_recall_f1() -> None:
@@ -85,6 +153,18 @@ def test_json_report_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[st
         )
         + "\n"
     )
+    (labels / "headlines-2025-dev.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "y1",
+                "title": "Judge blocks deportation flights to a third country",
+                "description": "",
+                "label": "enforcement",
+                "subtopics": ["courts_litigation", "removal_deportation"],
+            }
+        )
+        + "\n"
+    )
     (labels / "articles-dev.jsonl").write_text(
         json.dumps(
             {
@@ -102,28 +182,34 @@ def test_json_report_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[st
     data = json.loads(out.read_text())
     assert data["datasets"]["headlines"]["tagger"]["relevance"]["f1"] == 1.0
     assert "baseline" in data["datasets"]["articles"]
-    assert "headlines (n=2)" in capsys.readouterr().out
+    assert set(data["datasets"]) == {"headlines", "headlines-2025", "articles", "spanish"}
+    assert {"headlines/dev", "headlines/holdout", "headlines-2025/holdout"} <= set(data["halves"])
+    assert data["cross_period"]["set"] == "headlines-2025/holdout"
+    assert data["datasets"]["headlines"]["tagger"]["calibration"]["brier"] >= 0
+    assert data["unmet"]["headlines-2025"] == []
+    out_text = capsys.readouterr().out
+    assert "headlines (n=2)" in out_text and "cross-period" in out_text
 
 
 def test_summary_table_shows_tagger_baseline_and_targets() -> None:
-    from policy_news.tagging.evaluate import Report, format_summary
-
     def rep(p: float, r: float, f1: float, micro: float = 0.0) -> Report:
         rel = {"precision": p, "recall": r, "f1": f1, "tp": 1, "fp": 0, "fn": 0}
         return Report("x", 1, rel, micro={"f1": micro} if micro else {})
 
+    good = {"tagger": rep(1.0, 0.96, 0.98, 0.88), "baseline": rep(0.77, 0.96, 0.85)}
     text = format_summary(
         {
             "datasets": {
-                "headlines": {
-                    "tagger": rep(1.0, 0.96, 0.98, 0.88),
-                    "baseline": rep(0.77, 0.96, 0.85),
-                },
+                "headlines": good,
                 "articles": {"tagger": rep(0.8, 1.0, 0.89, 0.80), "baseline": rep(0.56, 1.0, 0.72)},
-            }
+            },
+            "halves": {"headlines/holdout": good},
+            "cross_period": {"set": "headlines/holdout", **good},
         }
     )
     lines = text.splitlines()
-    assert lines[2].startswith("headlines") and lines[2].endswith(": met")
-    assert lines[3].startswith("articles") and lines[3].endswith("NOT MET")
-    assert "0.850" in lines[2]
+    assert lines[3].startswith("headlines") and lines[3].endswith("met")
+    assert "NOT MET" not in lines[3] and "0.850" in lines[3]
+    assert lines[4].startswith("articles") and "NOT MET: F1 0.890<0.95, P 0.800<0.92" in lines[4]
+    assert lines[5].startswith("headlines/holdout")
+    assert lines[6].startswith("cross-period: headlines/holdout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from datetime import UTC, datetime
@@ -276,3 +277,180 @@ def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger:
     )
     result = tagger.tag("Sheriff joins 287(g) program", None, body)
     assert {"local_cooperation_287g", "removal_deportation"} <= _subtopics(result)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "subtopic"),
+    [
+        ("Hundreds were deported to Honduras on Friday", None, "removal_deportation"),
+        ("Third deportation flight this week lands in Guatemala City", None, "removal_deportation"),
+        ("Administration expands third-country removals to Africa", None, "removal_deportation"),
+        (
+            "Deportees describe conditions on arrival in San Salvador",
+            "Most had lived in the United States for a decade.",
+            "removal_deportation",
+        ),
+        (
+            "Father of three detained in raid outside his Texas home",
+            "Immigration agents took him into custody on Tuesday.",
+            "detention",
+        ),
+        ("Student held by ICE for six weeks is released", None, "detention"),
+        ("First migrants sent to Guantanamo as detention center opens", None, "detention"),
+        (
+            "Administration ends protections for 300,000 Venezuelans",
+            "Temporary Protected Status will expire in April.",
+            "status_restrictions",
+        ),
+        ("TPS for Haitians terminated, DHS says", None, "status_restrictions"),
+        ("Humanitarian parole program halted for four nationalities", None, "status_restrictions"),
+        ("State Department revokes hundreds of student visas", None, "status_restrictions"),
+        ("New travel ban bars entry from 12 countries", None, "status_restrictions"),
+        (
+            "Refugee admissions suspended indefinitely by executive order",
+            None,
+            "status_restrictions",
+        ),
+        ("Justice Department steps up denaturalization cases", None, "status_restrictions"),
+        ("Court halts the end of parole for Cubans", None, "status_restrictions"),
+        ("Pentagon sends more troops to the southern border", None, "border"),
+        ("Title 42 expulsions resume at the border", None, "border"),
+        ("County signs 287(g) agreement", None, "local_cooperation_287g"),
+        ("Appeals court weighs Alien Enemies Act removals", None, "removal_deportation"),
+        ("Senate passes the Laken Riley Act", None, "detention"),
+        ("Dozens held after agents sweep a meatpacking plant", None, "worksite"),
+    ],
+)
+def test_enforcement_concepts_fire_however_they_are_written(
+    tagger: Tagger, title: str, summary: str | None, subtopic: str
+) -> None:
+    result = tagger.tag(title, summary)
+    assert result.relevant, (title, result.score)
+    assert subtopic in _subtopics(result)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("ICE train to Munich cancelled after snowstorm", None),
+        (
+            "Rangers beat Bruins on the ice in overtime thriller",
+            "Ice hockey fans packed the arena.",
+        ),
+        ("Poland tightens border with Belarus amid migrant pressure", None),
+        ("Greece suspends asylum applications for arrivals from Libya", None),
+        ("Border dispute between Ethiopia and Eritrea flares again", None),
+        ("Police arrest three after bank robbery downtown", None),
+        ("Colombia deploys troops to its border with Venezuela", None),
+        ("UK suspends student visas for Nigerian applicants", None),
+        ("Parole board denies release for convicted killer", None),
+        ("Crackdown in Iran as Trump warns the regime", "Protesters were detained across Tehran."),
+    ],
+)
+def test_traps_stay_out(tagger: Tagger, title: str, summary: str | None) -> None:
+    assert not tagger.tag(title, summary).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "subtopic"),
+    [
+        (
+            "Redada en una planta empacadora deja 70 detenidos",
+            "Agentes de ICE llegaron al amanecer.",
+            "worksite",
+        ),
+        (
+            "Deportan a 130 guatemaltecos desde Texas",
+            "El vuelo salió de El Paso.",
+            "removal_deportation",
+        ),
+        ("La migra detiene a padre de familia en Houston", None, "arrests_operations"),
+        ("Patrulla Fronteriza reporta menos cruces en la frontera", None, "border"),
+        (
+            "Juez niega asilo y emite orden de deportación",
+            "El caso sigue en la corte de inmigración.",
+            "courts_litigation",
+        ),
+        ("Gobierno pone fin al TPS para hondureños", None, "status_restrictions"),
+        ("Alcalde defiende la política santuario ante ICE", None, "sanctuary_noncooperation"),
+    ],
+)
+def test_spanish_enforcement_vocabulary(
+    tagger: Tagger, title: str, summary: str | None, subtopic: str
+) -> None:
+    result = tagger.tag(title, summary)
+    assert result.relevant, (title, result.score)
+    assert subtopic in _subtopics(result)
+
+
+def test_spanish_matching_ignores_accents(tagger: Tagger) -> None:
+    accented = tagger.tag("Emiten orden de deportación contra activista")
+    plain = tagger.tag("Emiten orden de deportacion contra activista")
+    assert accented.relevant and plain.relevant
+    assert accented.score == plain.score
+    ev = accented.relevance_evidence
+    assert (
+        ev is not None and "deportación" in accented.relevance_evidence.sentence[ev.start : ev.end]
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Alerta por hielo en las carreteras de Colorado", "Placas de hielo negro en la I-70."),
+        (
+            "Xolos y Juárez se miden en el clásico de la frontera",
+            "El duelo fronterizo es el domingo.",
+        ),
+        (
+            "México despliega a la Guardia Nacional en su frontera sur",
+            "El gobierno mexicano busca contener migrantes.",
+        ),
+        (
+            "Redada antidrogas en Medellín deja 15 capturados",
+            "La Policía de Colombia incautó cocaína.",
+        ),
+        ("Viajar por Alemania en los trenes ICE", "Los boletos anticipados cuestan menos."),
+    ],
+)
+def test_spanish_traps_stay_out(tagger: Tagger, title: str, summary: str) -> None:
+    assert not tagger.tag(title, summary).relevant
+
+
+def test_probability_is_calibrated_and_rises_with_the_score(tagger: Tagger) -> None:
+    cal = tagger.taxonomy.calibration
+    assert cal is not None
+    clear = tagger.tag("ICE agents arrest 40 in immigration raid", "Deportation flights follow.")
+    none = tagger.tag("Council passes budget for parks")
+    assert clear.probability is not None and none.probability is not None
+    assert clear.probability > 0.9 > 0.1 > none.probability
+    assert clear.probability == pytest.approx(cal.probability(clear.score), abs=1e-4)
+    assert not clear.needs_review and not none.needs_review
+
+
+def test_borderline_scores_are_flagged_for_review(tagger: Tagger) -> None:
+    cal = tagger.taxonomy.calibration
+    assert cal is not None
+    low, high = cal.review_band
+    # A score whose probability sits mid-band, found by inverting the fit.
+    mid = (math.log(1) - cal.intercept) / cal.slope
+    assert low <= cal.probability(mid) <= high and cal.needs_review(cal.probability(mid))
+    assert not cal.needs_review(cal.probability(0.0))
+    assert not cal.needs_review(cal.probability(0.95))
+    # A real headline with one summary-only deportation mention lands in the band.
+    result = tagger.tag(
+        "Takeaways from the week in Washington", "The administration made more deportations."
+    )
+    assert result.probability is not None
+    assert result.needs_review == (low <= result.probability <= high)
+
+
+def test_no_calibration_leaves_probability_unset(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(get_settings().taxonomy_path.read_text(encoding="utf-8"))
+    del data["calibration"]
+    path = tmp_path / "tax.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = Tagger.from_path(path).tag("ICE agents arrest 40 in immigration raid")
+    assert result.relevant and result.probability is None and result.needs_review is False

@@ -117,3 +117,35 @@ def test_keep_total_must_be_positive(raw: dict[str, Any]) -> None:
     data = copy.deepcopy(raw)
     data["scoring"]["subtopic_keep_total"] = 0
     assert "subtopic_keep_total" in _error(data)
+
+
+def test_shipped_taxonomy_has_a_calibration_with_a_band() -> None:
+    cal = load_taxonomy(SHIPPED).calibration
+    assert cal is not None and cal.slope > 0
+    low, high = cal.review_band
+    assert 0 < low < high < 1
+    assert cal.probability(0.0) < 0.5 < cal.probability(1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"review_band": [0.7, 0.3]}, "review_band [0.7, 0.3] must be [low, high]"),
+        ({"review_band": [0.2, 1.5]}, "review_band"),
+        ({"slope": -1.0}, "calibration, slope"),
+        ({"method": "isotonic"}, "calibration, method"),
+        ({"slpoe": 2.0}, "slpoe"),
+    ],
+)
+def test_broken_calibration_is_reported(
+    raw: dict[str, Any], change: dict[str, Any], message: str
+) -> None:
+    data = copy.deepcopy(raw)
+    data["calibration"].update(change)
+    assert message in _error(data)
+
+
+def test_calibration_is_optional(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    del data["calibration"]
+    assert parse_taxonomy(data).calibration is None

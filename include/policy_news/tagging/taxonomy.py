@@ -7,6 +7,7 @@ pattern ... does not compile") rather than as a bare pydantic trace.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -144,6 +145,44 @@ class ScoringSettings(_Model):
     subtopic_keep_sentences: int = Field(default=2, ge=1)
 
 
+class Calibration(_Model):
+    """How a relevance score becomes an estimated probability of relevance.
+
+    A logistic fit of the analysts' labels on the score (`python -m policy_news.tagging.evaluate
+    --fit-calibration` prints the figures); it belongs to a version, because any rule
+    change moves the scores.
+    """
+
+    method: Literal["logistic"] = "logistic"
+    slope: float = Field(gt=0)
+    intercept: float
+    # Items whose probability falls inside [low, high] are flagged `needs_review`.
+    review_band: tuple[float, float] = (0.35, 0.65)
+    fitted_on: str = ""
+
+    @field_validator("review_band")
+    @classmethod
+    def _band_is_ordered(cls, band: tuple[float, float]) -> tuple[float, float]:
+        low, high = band
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(
+                f"review_band {list(band)} must be [low, high] with 0 <= low < high <= 1"
+            )
+        return band
+
+    def probability(self, score: float) -> float:
+        z = self.slope * score + self.intercept
+        # Split by sign so exp never overflows for extreme parameters.
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        ez = math.exp(z)
+        return ez / (1.0 + ez)
+
+    def needs_review(self, probability: float) -> bool:
+        low, high = self.review_band
+        return low <= probability <= high
+
+
 class Taxonomy(_Model):
     """The whole file."""
 
@@ -157,6 +196,7 @@ class Taxonomy(_Model):
     concepts: dict[str, Concept] = Field(default_factory=dict)
     relevance: Topic
     subtopics: list[Topic]
+    calibration: Calibration | None = None
 
     @property
     def subtopic_ids(self) -> list[str]:
