@@ -55,8 +55,7 @@ def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_http_state() -> Iterator[None]:
     """The HTTP client keeps per-host pacing and robots.txt for the process; tests start clean."""
-    from policy_news.http import client as http
+    from policy_news.http import reset_state
 
-    http._NEXT_START.clear()
-    http._ROBOTS_CACHE.clear()
+    reset_state()
     yield

@@ -7,15 +7,12 @@ Arrow rows (`dataclasses.asdict`). Column names match the DuckDB tables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-DateSource = Literal["feed", "html", "url", "unknown"]
-DATE_SOURCES: tuple[str, ...] = ("feed", "html", "url", "unknown")
-
-FetchOutcome = Literal["ok", "not_modified", "unchanged", "error"]
+DATE_SOURCES: tuple[str, ...] = ("feed", "html", "unknown")
 
 
 @dataclass

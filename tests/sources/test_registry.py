@@ -64,3 +64,15 @@ def test_invalid_yaml_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("feeds: [unclosed\n")
     with pytest.raises(FeedConfigError, match="not valid YAML"):
         load_feeds(path)
+
+
+def test_misspelt_key_is_refused_not_ignored() -> None:
+    data = {"feeds": [{"name": "a", "url": "https://a.example/rss", "enabeld": False}]}
+    with pytest.raises(FeedConfigError, match=r"feed #1 \('a'\), field 'enabeld'"):
+        parse_feeds(data)
+
+
+def test_kind_is_government_or_news() -> None:
+    data = {"feeds": [{"name": "a", "url": "https://a.example/rss", "kind": "blog"}]}
+    with pytest.raises(FeedConfigError, match=r"field 'kind'"):
+        parse_feeds(data)

@@ -83,7 +83,7 @@ def token_f1(extracted: str, reference: str) -> tuple[float, float, float]:
 
 
 def _bare(**options: Any) -> Callable[[bytes, str], str | None]:
-    from policy_news.extract.articles import _bare_extraction
+    from policy_news.extract.page import bare_extraction as _bare_extraction
 
     def run(html: bytes, url: str) -> str | None:
         import trafilatura
@@ -111,7 +111,7 @@ def _bare(**options: Any) -> Callable[[bytes, str], str | None]:
 
 
 def _chosen(html: bytes, url: str) -> str | None:
-    from policy_news.extract.articles import _extract_doc
+    from policy_news.extract.page import extract_document as _extract_doc
 
     doc = _extract_doc(html, url, datetime.now(UTC))
     return None if doc is None else doc.text

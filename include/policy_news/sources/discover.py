@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def _feed_name(url: str, title: str | None) -> str:
+def _feed_name(url: str) -> str:
     host = urlsplit(url).netloc.lower().removeprefix("www.").split(":")[0]
     path = urlsplit(url).path.strip("/").replace("/", "-")
     base = f"{host}-{path}" if path and path not in ("feed", "rss", "rss.xml", "feed.xml") else host
@@ -55,7 +55,7 @@ def discover_feeds(url: str, settings: Settings) -> list[dict[str, Any]]:
             continue
         entries.append(
             {
-                "name": _feed_name(result.final_url, None),
+                "name": _feed_name(result.final_url),
                 "url": result.final_url,
                 "enabled": True,
                 "kind": "news",

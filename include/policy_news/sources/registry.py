@@ -6,7 +6,7 @@ instead of surfacing as a fetch error hours later.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,12 +20,17 @@ class FeedConfigError(ValueError):
 
 
 class FeedConfig(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    """One registry entry. The pipeline reads `name`, `url` and `enabled`; `kind`,
+    `language`, `verified` and `notes` describe the feed for people and are stored
+    with it (the `feeds.config` column), so they are validated like the rest.
+    Unknown keys are refused: a misspelt `enabeld: false` must not leave a feed on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     url: str
     enabled: bool = True
-    kind: str = "news"
+    kind: Literal["government", "news"] = "news"
     language: str | None = None
     verified: bool = True
     notes: str | None = None

@@ -1,0 +1,130 @@
+"""One HTML page to plain fields: text and metadata (trafilatura), language, date, fingerprint.
+
+Pure and picklable, so it runs in the extraction pool's worker processes; no
+network, no shared state.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_WORDS = re.compile(r"\w+")
+_HTML_LANG = re.compile(rb"<html[^>]*\slang=[\"']?([a-zA-Z]{2})", re.IGNORECASE)
+_OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
+# A fast extraction shorter than this is redone with trafilatura's fallback extractors.
+_FAST_MIN_CHARS = 1000
+
+
+def content_fingerprint(text: str) -> str:
+    """Hash of the words only, so syndicated copies with other markup still match."""
+    words = " ".join(_WORDS.findall(text.lower()))
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:24]
+
+
+def _detect_language(text: str, html: bytes) -> str | None:
+    if len(text) >= 40:
+        import py3langid
+
+        # 1,000 characters decide English vs Spanish as well as 3,000 (same labels on the
+        # shared corpus) at less than half the CPU.
+        code, _ = py3langid.classify(text[:1000])
+        return str(code)
+    match = _HTML_LANG.search(html[:20000])
+    return match.group(1).decode().lower() if match else None
+
+
+def _parse_html_date(value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if not _OLDEST_PLAUSIBLE <= when <= now + timedelta(days=1):
+        return None
+    return when.astimezone(UTC)
+
+
+def extract_page(html: bytes, url: str) -> dict[str, Any]:
+    """Run trafilatura on one page; returns plain fields (picklable for the pool).
+
+    `extract_cpu_s` is the CPU time trafilatura took, `page_cpu_s` the whole call's
+    (both in the thread that ran it).
+    """
+    started = time.thread_time()
+    fields = _extract_page(html, url)
+    fields["page_cpu_s"] = time.thread_time() - started
+    return fields
+
+
+def bare_extraction(html: bytes, url: str, now: datetime, *, fast: bool) -> Any:
+    """trafilatura's document with our options: metadata, no comments, dates from markup only."""
+    import trafilatura
+
+    return trafilatura.bare_extraction(
+        html,
+        url=url,
+        fast=fast,
+        with_metadata=True,
+        include_comments=False,
+        date_extraction_params={
+            "extensive_search": False,  # markup and URL only: never guess from body text
+            "original_date": True,
+            "outputformat": "%Y-%m-%dT%H:%M:%S",
+            "max_date": now.strftime("%Y-%m-%d"),
+        },
+    )
+
+
+def extract_document(html: bytes, url: str, now: datetime) -> Any:
+    """trafilatura's document for the page, fast pass first.
+
+    fast=True skips trafilatura's fallback extractors (readability, jusText), about a
+    quarter of its CPU. They only matter when the main pass finds little text (on the
+    shared corpus every page above _FAST_MIN_CHARS came out identical), so a short or
+    empty result is redone with them; see docs/benchmarks.md.
+    """
+    doc = bare_extraction(html, url, now, fast=True)
+    if doc is None or len(getattr(doc, "text", None) or "") < _FAST_MIN_CHARS:
+        doc = bare_extraction(html, url, now, fast=False)
+    return doc
+
+
+def _extract_page(html: bytes, url: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    started = time.thread_time()
+    try:
+        doc = extract_document(html, url, now)
+    except Exception as exc:  # lxml and friends raise on pathological markup
+        return {
+            "error_kind": "extract",
+            "error": f"trafilatura failed: {exc!r}"[:500],
+            "extract_cpu_s": time.thread_time() - started,
+        }
+    extract_cpu_s = time.thread_time() - started
+    if doc is None or not getattr(doc, "text", None):
+        return {
+            "error_kind": "no_text",
+            "error": "no article text found in the page",
+            "extract_cpu_s": extract_cpu_s,
+        }
+    text = str(doc.text)
+    return {
+        "extract_cpu_s": extract_cpu_s,
+        # level 1: a third of level 6's CPU for ~15% more bytes; the archive is cold data
+        "raw_html_gz": gzip.compress(html, 1),
+        "text": text,
+        "title": doc.title,
+        "author": doc.author,
+        "site_name": doc.sitename,
+        "language": _detect_language(text, html),
+        "html_date": _parse_html_date(doc.date, now),
+        "content_hash": content_fingerprint(text),  # here, so the worker pays for it
+    }

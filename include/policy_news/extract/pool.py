@@ -1,0 +1,121 @@
+"""Where extraction runs: one shared process pool per process, or one thread for small work.
+
+Extraction is the CPU-bound stage. A pool costs about a second of CPU per worker
+to start (forkserver plus importing trafilatura), so it is shared by every caller
+in the process and kept while any `extraction_pool()` block is open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from policy_news.settings import Settings
+
+# Pages fetched but not yet extracted, per extraction worker. The network outpaces
+# extraction; without a bound the backlog (~300 KB a page) grows with the run.
+BACKLOG_PER_WORKER = 4
+
+
+def thread_executor() -> ThreadPoolExecutor:
+    """One extraction thread for small batches and `extract_workers` <= 1.
+
+    Not inline: extraction runs in the event loop's callback otherwise, and a page that
+    takes seconds to extract would stall every request in flight past its deadline.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+
+
+def _warm_worker() -> None:
+    """Pool initializer: import trafilatura and load the language model before pages arrive."""
+    import py3langid
+    import trafilatura  # noqa: F401
+
+    py3langid.classify("warming up the language model")
+
+
+class _SharedPool:
+    """One extraction pool per process, kept while any `extraction_pool()` block is open.
+
+    Starting a forkserver pool and importing trafilatura in its workers costs about a
+    second of CPU per worker; a run that fetches many chunks, or several groups at once,
+    pays it once instead of per chunk, and never runs more than `extract_workers`
+    extraction processes however many callers share the pool.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pool: ProcessPoolExecutor | None = None
+        self.workers = 0
+        self.users = 0
+        self.pid = 0
+        self.backlog = threading.BoundedSemaphore(1)
+
+    def acquire(self, workers: int) -> ProcessPoolExecutor:
+        with self.lock:
+            if self.pid != os.getpid():  # inherited through fork: not ours to use or stop
+                self.pool, self.users = None, 0
+            elif self.pool is not None and getattr(self.pool, "_broken", False):
+                # A worker died: its jobs already failed; start a fresh pool for new ones.
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+            if self.pool is None:
+                # forkserver: forking a process that runs an event loop and threads is unsafe.
+                self.pool = ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=_warm_worker,
+                )
+                self.workers, self.pid = workers, os.getpid()
+                self.backlog = threading.BoundedSemaphore(workers * BACKLOG_PER_WORKER)
+            self.users += 1
+            return self.pool
+
+    def release(self) -> None:
+        with self.lock:
+            self.users = max(0, self.users - 1)
+            if self.users == 0 and self.pool is not None and self.pid == os.getpid():
+                pool, self.pool = self.pool, None
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+SHARED = _SharedPool()
+
+
+def _started() -> None:
+    """No-op job: submitting one makes the pool start a worker (which runs `_warm_worker`)."""
+
+
+@contextlib.contextmanager
+def extraction_pool(settings: Settings, *, start: bool = False) -> Iterator[Executor | None]:
+    """Keep one process pool alive for every `fetch_articles` call inside the block.
+
+    Nested and concurrent blocks (threads) share the same pool; it shuts down when the
+    last block exits. Yields None when extraction runs in a thread (`extract_workers` <= 1).
+    `start` launches the workers now instead of at the first page, so their imports run
+    while the caller waits on the network (feeds) rather than competing with extraction.
+    """
+    if settings.extract_workers <= 1:
+        yield None
+        return
+    pool = SHARED.acquire(settings.extract_workers)
+    if start:
+        for _ in range(settings.extract_workers):  # each submit starts at most one worker
+            pool.submit(_started)
+    try:
+        yield pool
+    finally:
+        SHARED.release()
+
+
+def shared_pool_open() -> bool:
+    """Whether an `extraction_pool()` block of this process is open (its pool is reused)."""
+    with SHARED.lock:
+        return SHARED.pool is not None and SHARED.pid == os.getpid() and SHARED.users > 0
