@@ -15,6 +15,7 @@ within `window_days` of the batch's days.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -67,6 +68,10 @@ class StoryArticle:
     def order(self) -> tuple[datetime, str]:
         return (self.seen_at, self.article_id)
 
+    @functools.cached_property
+    def title_words(self) -> frozenset[str]:
+        return title_words(self.title)
+
 
 @dataclass
 class Story:
@@ -101,7 +106,7 @@ def resemblance(left: StoryArticle, right: StoryArticle, params: StoryParams) ->
     text = 0.0
     if left.words is not None and right.words is not None:
         text = jaccard(left.words, right.words)
-    text += params.title_weight * _overlap(title_words(left.title), title_words(right.title))
+    text += params.title_weight * _overlap(left.title_words, right.title_words)
     if text < params.min_text_score:
         return 0.0
     return (

@@ -62,7 +62,7 @@ class Score:
 
     @property
     def ms_per_article(self) -> float:
-        return 1000 * self.seconds / max(1, self.minhash_articles)
+        return 1000 * self.seconds / max(1, self.articles)
 
     def line(self) -> str:
         return (
@@ -167,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets.append(synthetic_set("synthetic rewrites of shared labelled articles", sources))
     else:
         print(f"skipped Media Cloud and shared articles: {args.shared} not found")
+    find_near_duplicates([ArticleText("warm-up", "builds the permutations once", _EPOCH)])
     for name, articles, truth in sets:
         print(score(name, articles, truth).line())
     return 0
