@@ -39,6 +39,20 @@ def test_same_topic_and_same_event_write_ups_are_not_copies(fixture_articles):
     assert find_near_duplicates(batch).matches == []
 
 
+def test_shared_statement_and_footer_do_not_make_a_copy(fixture_articles):
+    statement = (
+        "In a statement, the agency said it prioritizes public safety threats and that every "
+        "person taken into custody will receive due process under the law. Copyright 2026 by "
+        "the publisher. All rights reserved. This material may not be published, broadcast, "
+        "rewritten or redistributed without permission."
+    )
+    batch = [
+        _text("c1", f"{fixture_articles['c1']['text']} {statement}", 0),
+        _text("d1", f"{fixture_articles['d1']['text']} {statement}", 1),
+    ]
+    assert find_near_duplicates(batch).matches == []
+
+
 def test_identical_fingerprint_is_a_copy_without_minhash(fixture_articles):
     text = fixture_articles["c1"]["text"]
     result = find_near_duplicates(
