@@ -17,6 +17,7 @@ from policy_news.sources.registry import FeedConfig
 from policy_news.store import db as store
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+MIGRATIONS_DIR = Path(store.__file__).resolve().parent / "migrations"
 FEED = FeedConfig(name="fixture", url="https://news.example.org/feed.rss")
 
 
@@ -144,7 +145,9 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     with store.open_db(db) as conn:
         assert store.migrate(conn) == []
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-    assert [v[0] for v in versions] == [1, 2, 3, 4]
+    files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+    assert [v[0] for v in versions] == [int(p.name[:3]) for p in files]
+    assert "006_stories.sql" in [p.name for p in files]
 
 
 def test_loading_the_same_run_twice_adds_no_rows(tmp_path: Path) -> None:
