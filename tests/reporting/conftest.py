@@ -19,20 +19,69 @@ SCRIPT_TITLE = "<script>alert('x')</script> Sheriff signs 287(g) pact"
 
 # id, title, url, published_at, fetched_at, relevant, duplicate_of
 ARTICLES = [
-    ("a1", "ICE arrests 120 in Texas sweep", "https://news.example.org/a1",
-     datetime(2026, 2, 3, 9, tzinfo=UTC), datetime(2026, 2, 3, 10, tzinfo=UTC), True, None),
-    ("a2", SCRIPT_TITLE, "javascript:alert(1)",
-     datetime(2026, 2, 4, 9, tzinfo=UTC), datetime(2026, 2, 4, 10, tzinfo=UTC), True, None),
-    ("a3", "Deportation flight leaves El Paso", "https://news.example.org/a3",
-     datetime(2026, 1, 27, 9, tzinfo=UTC), datetime(2026, 1, 27, 10, tzinfo=UTC), True, None),
-    ("a4", "Removals rose in early January", "https://news.example.org/a4",
-     None, datetime(2026, 1, 5, 10, tzinfo=UTC), True, None),
-    ("a5", "ICE arrests 120 in Texas sweep (wire copy)", "https://wire.example.org/a5",
-     datetime(2026, 2, 3, 11, tzinfo=UTC), datetime(2026, 2, 3, 12, tzinfo=UTC), True, "a1"),
-    ("a6", "Mild weather expected", "https://news.example.org/a6",
-     datetime(2026, 2, 5, 9, tzinfo=UTC), datetime(2026, 2, 5, 10, tzinfo=UTC), False, None),
-    ("a7", "Year-end detention numbers", "https://news.example.org/a7",
-     datetime(2025, 12, 30, 9, tzinfo=UTC), datetime(2025, 12, 30, 10, tzinfo=UTC), True, None),
+    (
+        "a1",
+        "ICE arrests 120 in Texas sweep",
+        "https://news.example.org/a1",
+        datetime(2026, 2, 3, 9, tzinfo=UTC),
+        datetime(2026, 2, 3, 10, tzinfo=UTC),
+        True,
+        None,
+    ),
+    (
+        "a2",
+        SCRIPT_TITLE,
+        "javascript:alert(1)",
+        datetime(2026, 2, 4, 9, tzinfo=UTC),
+        datetime(2026, 2, 4, 10, tzinfo=UTC),
+        True,
+        None,
+    ),
+    (
+        "a3",
+        "Deportation flight leaves El Paso",
+        "https://news.example.org/a3",
+        datetime(2026, 1, 27, 9, tzinfo=UTC),
+        datetime(2026, 1, 27, 10, tzinfo=UTC),
+        True,
+        None,
+    ),
+    (
+        "a4",
+        "Removals rose in early January",
+        "https://news.example.org/a4",
+        None,
+        datetime(2026, 1, 5, 10, tzinfo=UTC),
+        True,
+        None,
+    ),
+    (
+        "a5",
+        "ICE arrests 120 in Texas sweep (wire copy)",
+        "https://wire.example.org/a5",
+        datetime(2026, 2, 3, 11, tzinfo=UTC),
+        datetime(2026, 2, 3, 12, tzinfo=UTC),
+        True,
+        "a1",
+    ),
+    (
+        "a6",
+        "Mild weather expected",
+        "https://news.example.org/a6",
+        datetime(2026, 2, 5, 9, tzinfo=UTC),
+        datetime(2026, 2, 5, 10, tzinfo=UTC),
+        False,
+        None,
+    ),
+    (
+        "a7",
+        "Year-end detention numbers",
+        "https://news.example.org/a7",
+        datetime(2025, 12, 30, 9, tzinfo=UTC),
+        datetime(2025, 12, 30, 10, tzinfo=UTC),
+        True,
+        None,
+    ),
 ]
 
 # article_id, subtopic, taxonomy_version
@@ -55,10 +104,28 @@ PACT_SENTENCE = "The sheriff signed a 287(g) agreement with ICE in Florida."
 FACTS = [
     ("a1", "agency", "ICE", "U.S. Immigration and Customs Enforcement", COUNT_SENTENCE, {}),
     ("a1", "place", "Texas", "Texas", COUNT_SENTENCE, {"level": "state"}),
-    ("a1", "operation", "Operation Lone Star Sweep", "Operation Lone Star Sweep", COUNT_SENTENCE, {}),
-    ("a1", "count", "120", "120", COUNT_SENTENCE,
-     {"counts": "arrests", "unit": "count", "agency": "U.S. Immigration and Customs Enforcement",
-      "state": "Texas", "operation": "Operation Lone Star Sweep"}),
+    (
+        "a1",
+        "operation",
+        "Operation Lone Star Sweep",
+        "Operation Lone Star Sweep",
+        COUNT_SENTENCE,
+        {},
+    ),
+    (
+        "a1",
+        "count",
+        "120",
+        "120",
+        COUNT_SENTENCE,
+        {
+            "counts": "arrests",
+            "unit": "count",
+            "agency": "U.S. Immigration and Customs Enforcement",
+            "state": "Texas",
+            "operation": "Operation Lone Star Sweep",
+        },
+    ),
     ("a2", "agency", "ICE", "U.S. Immigration and Customs Enforcement", PACT_SENTENCE, {}),
     ("a2", "program", "287(g)", "287(g) program", PACT_SENTENCE, {}),
     ("a2", "place", "Florida", "Florida", PACT_SENTENCE, {"level": "state"}),
@@ -66,8 +133,14 @@ FACTS = [
     ("a2", "count", "15", "15", SMALL_COUNT_SENTENCE, {"counts": "people", "unit": "count"}),
     ("a3", "place", "Texas", "Texas", "A flight left El Paso, Texas.", {"level": "state"}),
     ("a3", "program", "287(g)", "287(g) program", "An old 287(g) mention.", {}),
-    ("a3", "count", "900", "900", "ICE removed 900 people last week.",
-     {"counts": "removals", "unit": "count"}),
+    (
+        "a3",
+        "count",
+        "900",
+        "900",
+        "ICE removed 900 people last week.",
+        {"counts": "removals", "unit": "count"},
+    ),
     ("a5", "count", "120", "120", COUNT_SENTENCE, {"counts": "arrests", "unit": "count"}),
 ]
 
@@ -102,9 +175,17 @@ def build_db(path: Path, *, stories: bool = False) -> Path:
             "first_run_id, last_run_id, loaded_at) "
             "VALUES ($id, $url, 'alpha', $title, 'Body text.', $pub, $src, $fetched, $dup, $rel, "
             "0.9, 'tx-1', 'r1', 'r1', $t)",
-            {"id": article_id, "url": url, "title": title, "pub": published,
-             "src": "feed" if published else "unknown", "fetched": fetched, "dup": duplicate_of,
-             "rel": relevant, "t": NOW},
+            {
+                "id": article_id,
+                "url": url,
+                "title": title,
+                "pub": published,
+                "src": "feed" if published else "unknown",
+                "fetched": fetched,
+                "dup": duplicate_of,
+                "rel": relevant,
+                "t": NOW,
+            },
         )
         conn.execute(
             "INSERT INTO article_html VALUES ($id, $html, $t)",
@@ -120,8 +201,15 @@ def build_db(path: Path, *, stories: bool = False) -> Path:
         conn.execute(
             "INSERT INTO article_facts VALUES ($id, 'tx-1', $i, $kind, $value, $norm, $sentence, "
             "'text', $i, $i + 3, 'fact-rule', $attrs)",
-            {"id": article_id, "i": index, "kind": kind, "value": value, "norm": normalized,
-             "sentence": sentence, "attrs": json.dumps(attrs)},
+            {
+                "id": article_id,
+                "i": index,
+                "kind": kind,
+                "value": value,
+                "norm": normalized,
+                "sentence": sentence,
+                "attrs": json.dumps(attrs),
+            },
         )
     if stories:
         _add_story_views(conn)

@@ -15,9 +15,13 @@ def _relative(paths: list[Path], root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in paths}
 
 
+def _sql(query: str) -> list[tuple]:
+    with duckdb.connect() as conn:
+        return conn.execute(query).fetchall()
+
+
 def _columns(pattern: Path) -> list[str]:
-    described = duckdb.sql(f"DESCRIBE SELECT * FROM '{pattern}'").fetchall()
-    return [row[0] for row in described]
+    return [row[0] for row in _sql(f"DESCRIBE SELECT * FROM '{pattern}'")]
 
 
 def test_parquet_datasets_are_partitioned_by_month(snapshot: Path, tmp_path: Path) -> None:
@@ -32,18 +36,18 @@ def test_parquet_datasets_are_partitioned_by_month(snapshot: Path, tmp_path: Pat
         "feed_health/part-0.parquet",
         "README.md",
     } <= files
-    rows = duckdb.sql(
+    rows = _sql(
         f"SELECT month, count(*) FROM read_parquet('{tmp_path}/articles/*/*.parquet', "
         "hive_partitioning = true) GROUP BY 1 ORDER BY 1"
-    ).fetchall()
+    )
     assert rows == [("2025-12", 1), ("2026-01", 2), ("2026-02", 4)]
 
 
 def test_only_the_current_taxonomy_version_is_exported(snapshot: Path, tmp_path: Path) -> None:
     export(snapshot, tmp_path, None, "parquet")
-    versions = duckdb.sql(
+    versions = _sql(
         f"SELECT DISTINCT taxonomy_version FROM '{tmp_path}/article_topics/*/*.parquet'"
-    ).fetchall()
+    )
     assert versions == [("tx-1",)]
 
 
@@ -58,7 +62,13 @@ def test_no_raw_html_is_exported(snapshot: Path, tmp_path: Path) -> None:
 def test_readme_lists_every_dataset_and_its_columns(snapshot: Path, tmp_path: Path) -> None:
     export(snapshot, tmp_path, None, "parquet")
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
-    for dataset in ("articles", "article_topics", "article_facts", "reported_counts", "feed_health"):
+    for dataset in (
+        "articles",
+        "article_topics",
+        "article_facts",
+        "reported_counts",
+        "feed_health",
+    ):
         assert f"## {dataset}\n" in readme
         pattern = "*/*.parquet" if dataset != "feed_health" else "*.parquet"
         for column in _columns(tmp_path / dataset / pattern):
@@ -71,7 +81,7 @@ def test_readme_lists_every_dataset_and_its_columns(snapshot: Path, tmp_path: Pa
 def test_since_keeps_later_days_only(snapshot: Path, tmp_path: Path) -> None:
     files = _relative(export(snapshot, tmp_path, date(2026, 2, 1), "parquet"), tmp_path)
     assert not [f for f in files if "month=2025-12" in f or "month=2026-01" in f]
-    days = duckdb.sql(f"SELECT min(day) FROM '{tmp_path}/articles/*/*.parquet'").fetchall()[0]
+    days = _sql(f"SELECT min(day) FROM '{tmp_path}/articles/*/*.parquet'")[0]
     assert days == (date(2026, 2, 3),)
     assert "feed_health/part-0.parquet" in files
 

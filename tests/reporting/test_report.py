@@ -24,9 +24,10 @@ class _Tables(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "table" and attributes.get("id"):
-            self._table = attributes["id"]
-            self.tables[self._table] = []
+        table_id = attributes.get("id")
+        if tag == "table" and table_id:
+            self._table = table_id
+            self.tables[table_id] = []
         elif tag == "tbody":
             self._in_body = True
         elif tag == "tr" and self._table and self._in_body:
@@ -75,7 +76,7 @@ def test_subtopic_rows_count_this_week_last_week_and_twelve_weeks(page) -> None:
     assert rows["local_cooperation_287g"] == ["1", "0", "1"]
     assert rows["removal_deportation"] == ["0", "1", "2"]
     assert rows["detention"] == ["0", "0", "1"]
-    assert list(rows)[0] == "arrests_operations"
+    assert next(iter(rows)) == "arrests_operations"
 
 
 def test_subtopics_of_older_taxonomy_versions_are_not_shown(page) -> None:
@@ -100,7 +101,7 @@ def test_largest_counts_come_with_their_evidence_and_link(page) -> None:
     _, parsed = page
     rows = parsed.tables["count-table"]
     assert [r[0] for r in rows] == ["120", "15"]  # the wire copy's 120 is not a second report
-    number, counts, _qualifier, agency, state, evidence, article = rows[0]
+    _number, counts, _qualifier, agency, state, evidence, article = rows[0]
     assert (counts, agency, state, evidence) == (
         "arrests",
         "U.S. Immigration and Customs Enforcement",
@@ -157,7 +158,7 @@ def test_charts_are_inline_svg_and_nothing_is_fetched(page) -> None:
     html, _ = page
     assert html.count("<svg") == 3  # articles trend, states, agencies
     assert "default-src 'none'" in html
-    for external in ("<link", "src=\"http", "src='http", "url(http", "@import"):
+    for external in ("<link", 'src="http', "src='http", "url(http", "@import"):
         assert external not in html
 
 

@@ -8,8 +8,7 @@ no GUI backend, so it is safe in Airflow workers and threads.
 from __future__ import annotations
 
 import io
-from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -17,8 +16,11 @@ from matplotlib.ticker import MaxNLocator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date
 
-_STYLE = {
+    from matplotlib.typing import RcKeyType
+
+_STYLE: dict[RcKeyType, Any] = {
     # Each chart gets its own salt so element ids stay unique across the page's SVGs.
     "svg.fonttype": "none",  # text stays text: smaller, searchable, selectable
     "text.parse_math": False,  # a "$" in a name must not start mathtext
@@ -45,15 +47,16 @@ def trend_chart(
         ax = fig.add_subplot()
         colors = matplotlib.colormaps["tab20"].colors  # type: ignore[attr-defined]
         x = list(range(len(weeks)))
-        ranked = sorted(series, key=lambda s: (-sum(series[s].values()), s))
-        for i, subtopic in enumerate(ranked):
+        # A subtopic keeps its colour from chart to chart and week to week.
+        color_of = {subtopic: colors[i % len(colors)] for i, subtopic in enumerate(sorted(series))}
+        for subtopic in sorted(series, key=lambda s: (-sum(series[s].values()), s)):
             ax.plot(
                 x,
                 [series[subtopic].get(w, 0) for w in weeks],
                 marker="o",
                 markersize=3,
                 linewidth=1.5,
-                color=colors[i % len(colors)],
+                color=color_of[subtopic],
                 label=subtopic,
             )
         ax.set_xticks(x, [f"W{w.isocalendar()[1]:02d}" for w in weeks])
@@ -65,7 +68,9 @@ def trend_chart(
     return _to_svg(fig, name)
 
 
-def ranked_bar_chart(labels: Sequence[str], values: Sequence[int], *, name: str, xlabel: str) -> str:
+def ranked_bar_chart(
+    labels: Sequence[str], values: Sequence[int], *, name: str, xlabel: str
+) -> str:
     """Horizontal bars, largest on top."""
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(7, 0.6 + 0.32 * max(len(labels), 1)))

@@ -159,7 +159,11 @@ def _section(
     fmt: str,
 ) -> str:
     columns = conn.execute(f"DESCRIBE {query}").fetchall()
-    pattern = f"{dataset.name}/month=*/part-*.{fmt}" if dataset.by_month else f"{dataset.name}/part-0.{fmt}"
+    pattern = (
+        f"{dataset.name}/month=*/part-*.{fmt}"
+        if dataset.by_month
+        else f"{dataset.name}/part-0.{fmt}"
+    )
     lines = [
         f"## {dataset.name}\n",
         f"{dataset.description}\n",

@@ -105,9 +105,7 @@ def relevant_articles(conn: duckdb.DuckDBPyConnection, week: Week) -> int:
     return int(row[0]) if row else 0
 
 
-def weekly_by_subtopic(
-    conn: duckdb.DuckDBPyConnection, week: Week, *, stories: bool
-) -> list[Row]:
+def weekly_by_subtopic(conn: duckdb.DuckDBPyConnection, week: Week, *, stories: bool) -> list[Row]:
     """Articles (and stories when available) per subtopic and ISO week, twelve weeks.
 
     Articles always come from `relevant_daily_by_subtopic`, so the numbers agree

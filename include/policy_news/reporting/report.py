@@ -112,8 +112,14 @@ def _subtopic_rows(trend: list[queries.Row], week: queries.Week) -> list[dict[st
     for r in trend:
         row = rows.setdefault(
             r["subtopic"],
-            {"subtopic": r["subtopic"], "articles": 0, "previous_articles": 0, "stories": 0,
-             "previous_stories": 0, "trend_articles": 0},
+            {
+                "subtopic": r["subtopic"],
+                "articles": 0,
+                "previous_articles": 0,
+                "stories": 0,
+                "previous_stories": 0,
+                "trend_articles": 0,
+            },
         )
         row["trend_articles"] += r["articles"] or 0
         if r["week"] == week.start:
@@ -122,7 +128,9 @@ def _subtopic_rows(trend: list[queries.Row], week: queries.Week) -> list[dict[st
         elif r["week"] == previous:
             row["previous_articles"] += r["articles"] or 0
             row["previous_stories"] += r["stories"] or 0
-    return sorted(rows.values(), key=lambda r: (-r["articles"], -r["trend_articles"], r["subtopic"]))
+    return sorted(
+        rows.values(), key=lambda r: (-r["articles"], -r["trend_articles"], r["subtopic"])
+    )
 
 
 def _series(trend: list[queries.Row], value: str) -> dict[str, dict[date, int]]:
