@@ -1,1 +1,1 @@
-"""What analysts read besides SQL: the weekly digest."""
+"""What analysts read besides SQL: the Markdown digest, the weekly HTML report and the exports."""
