@@ -11,7 +11,7 @@ Airflow 3 dropped the Flask AppBuilder views and menu items of Airflow 2
 
 Import-light on purpose: importing this module reads no settings and touches no disk
 (the docs folder is resolved per request), and Great Expectations is never imported.
-Everything is static HTML written by `policy_news.quality.checks.build_data_docs`.
+Everything is static HTML written by `policy_news.quality.data_docs.build_data_docs`.
 """
 
 from __future__ import annotations

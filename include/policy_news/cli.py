@@ -232,7 +232,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     """Rebuild the GX Data Docs from the stored check results of the last runs."""
     import webbrowser
 
-    from policy_news.quality.checks import build_data_docs
+    from policy_news.quality.data_docs import build_data_docs
     from policy_news.store import db as store
 
     settings = _settings(args)

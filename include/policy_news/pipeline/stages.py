@@ -397,7 +397,7 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
     and raised, so the Airflow graph shows the run stopped here.
     """
     from policy_news.pipeline.memory import tune_allocators
-    from policy_news.quality import checks
+    from policy_news.quality import checks, data_docs
     from policy_news.store import db as store
     from policy_news.tagging.tagger import get_tagger
 
@@ -463,7 +463,7 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
         "seconds": round(time.perf_counter() - started, 3),
     }
     try:
-        checks.build_data_docs(report, settings.docs_dir)
+        data_docs.build_data_docs(report, settings.docs_dir)
     except Exception:  # docs are a convenience; never fail a run over them
         log.exception("could not build Data Docs")
     if report.blocking:
