@@ -218,23 +218,17 @@ def build_db(path: Path, *, stories: bool = False) -> Path:
 
 
 def _add_story_views(conn: duckdb.DuckDBPyConnection) -> None:
-    """A stand-in for the stories migration: one story per article except the wire copy."""
-    conn.execute(
-        "CREATE TABLE stories (story_id VARCHAR PRIMARY KEY, first_day DATE, label VARCHAR)"
-    )
-    conn.execute("ALTER TABLE articles ADD COLUMN story_id VARCHAR")
-    conn.execute("UPDATE articles SET story_id = coalesce(duplicate_of, article_id)")
-    conn.execute(
-        "INSERT INTO stories SELECT DISTINCT story_id, min(d.day), 'story ' || story_id "
-        "FROM articles JOIN article_days d USING (article_id) GROUP BY story_id"
-    )
-    conn.execute(
-        "CREATE VIEW stories_daily_by_subtopic AS "
-        "SELECT d.day, t.subtopic, count(DISTINCT a.story_id) AS stories, "
-        "count(DISTINCT a.article_id) AS articles "
-        "FROM articles a JOIN article_days d USING (article_id) "
-        "JOIN current_article_topics t USING (article_id) WHERE a.relevant GROUP BY ALL"
-    )
+    """One story per relevant article except the wire copy, summarised by the real code."""
+    from policy_news.stories.persistence import refresh_stories
+
+    conn.execute("UPDATE articles SET story_id = coalesce(duplicate_of, article_id) WHERE relevant")
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT story_id FROM articles WHERE story_id IS NOT NULL"
+        ).fetchall()
+    ]
+    refresh_stories(conn, ids)
 
 
 # Built once per session: the report and the export only ever open them read-only.
