@@ -9,11 +9,15 @@ from the number's own sentence.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from policy_news.tagging.facts.found import Found
 from policy_news.tagging.facts.lexicon import get_lexicon
+
+if TYPE_CHECKING:
+    from policy_news.tagging.facts.found import Found
 
 # A claim verb after the number attributes it only as the sentence's closing tag:
 # "..., officials said." or "..., ICE said Monday." - not "which ICE said is ...".
@@ -31,7 +35,7 @@ class _ClaimWords:
     verb: re.Pattern[str]
     nouns: dict[str, str]
     noun_re: re.Pattern[str]
-    cumulative: tuple[re.Pattern[str], ...]
+    cumulative: re.Pattern[str] | None
 
 
 def _alt(words: list[str]) -> str:
@@ -48,7 +52,12 @@ def _claim_words() -> _ClaimWords:
         verb=re.compile(rf"(?i)\b(?:{_alt(claims.verbs)})\b"),
         nouns=nouns,
         noun_re=re.compile(rf"(?i)\b({_alt(list(nouns))})\b"),
-        cumulative=tuple(re.compile(p, re.IGNORECASE) for p in lexicon.cumulative_markers),
+        # One pass for all markers: they are alternatives of one question.
+        cumulative=re.compile(
+            "|".join(f"(?:{p})" for p in lexicon.cumulative_markers), re.IGNORECASE
+        )
+        if lexicon.cumulative_markers
+        else None,
     )
 
 
@@ -159,14 +168,15 @@ def _cumulative(counts: list[Found], sentence: str, offset: int, words: _ClaimWo
     A marker speaks for the counts of its clause; a clause of its own ("Since January,
     ICE has made 5,000 arrests") speaks for the whole sentence.
     """
+    if words.cumulative is None:
+        return []
     marked: list[Found] = []
-    bounds = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(sentence)), len(sentence) + 1]
-    for pattern in words.cumulative:
-        for m in pattern.finditer(sentence):
-            clause = next(
-                (a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a <= m.start() < b
-            )
-            inside = [x for x in counts if clause[0] <= x.start - offset < clause[1]]
-            marked += inside or counts
+    bounds: list[int] = []
+    for m in words.cumulative.finditer(sentence):
+        if not bounds:
+            breaks = (b.end() for b in _CLAUSE_BREAK.finditer(sentence))
+            bounds = [0, *breaks, len(sentence) + 1]
+        clause = next((a, b) for a, b in itertools.pairwise(bounds) if a <= m.start() < b)
+        inside = [x for x in counts if clause[0] <= x.start - offset < clause[1]]
+        marked += inside or counts
     return marked
-

@@ -97,7 +97,9 @@ def by_sentence(
 
 
 def attach_context(
-    found: list[Found], grouped: dict[SentenceKey, list[Found]], sentence_of: Callable[[Found], SentenceKey]
+    found: list[Found],
+    grouped: dict[SentenceKey, list[Found]],
+    sentence_of: Callable[[Found], SentenceKey],
 ) -> None:
     """A count or share gets the agency, place, operation and program named in its sentence."""
     for x in found:

@@ -44,7 +44,7 @@ def _alt(words: list[str]) -> str:
 @functools.lru_cache(maxsize=1)
 def _count_words() -> _CountWords:
     lexicon = get_lexicon()
-    qualifiers = {k.lower(): v for k, v in lexicon.qualifiers.items()}
+    qualifiers: dict[str, str] = {k.lower(): v for k, v in lexicon.qualifiers.items()}
     return _CountWords(
         qualifier_before=re.compile(rf"(?i)(?:^|\W)({_alt(list(qualifiers))})\s+$"),
         qualifiers=qualifiers,
@@ -61,7 +61,8 @@ def count_hits(f: int, text: str, number_words: list[tuple[int, int]]) -> list[F
     for n in read_numbers(text, number_words):
         start, end = n.start, n.end
         if n.word == "one" and (
-            text.startswith(" of ", end) or words.not_one_before.search(text, max(0, start - 12), start)
+            text.startswith(" of ", end)
+            or words.not_one_before.search(text, max(0, start - 12), start)
         ):
             continue
         qual_m = words.qualifier_before.search(text, max(0, start - 25), start)

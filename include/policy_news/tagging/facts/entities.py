@@ -10,10 +10,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from policy_news.tagging.facts.found import Found
 from policy_news.tagging.facts.lexicon import get_lexicon
-from policy_news.tagging.places import PlaceIndex
+
+if TYPE_CHECKING:
+    from policy_news.tagging.places import PlaceIndex
 
 # A name found by pattern holds the listed names inside it ("ICE" in "ICE Boston").
 OUTER_RULES = frozenset(
@@ -135,7 +138,7 @@ def _counties(f: int, text: str, index: PlaceIndex, shapes: _Shapes) -> list[Fou
 
 
 def _state_units(f: int, text: str, index: PlaceIndex, shapes: _Shapes) -> list[Found]:
-    """"Florida Highway Patrol", "Texas National Guard": state agencies."""
+    """ "Florida Highway Patrol", "Texas National Guard": state agencies."""
     found: list[Found] = []
     for m in shapes.state_unit.finditer(text):
         before = _name_before(text, m.start(), shapes.leading_words)

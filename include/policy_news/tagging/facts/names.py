@@ -14,7 +14,7 @@ from typing import Any
 import ahocorasick
 
 from policy_news.tagging.facts.found import Found
-from policy_news.tagging.facts.lexicon import get_lexicon
+from policy_news.tagging.facts.lexicon import Agency, Program, get_lexicon
 from policy_news.tagging.facts.numbers import number_table
 from policy_news.tagging.places import place_index
 from policy_news.tagging.sentences import fold
@@ -37,12 +37,15 @@ def _automaton() -> Any:
     def add(surface: str, alias: _Alias) -> None:
         table.setdefault(fold(surface), []).append(alias)
 
-    for kind, entries in (("agency", lexicon.agencies), ("program", lexicon.programs)):
-        for canonical, entry in entries.items():
-            for a in entry.exact:
-                add(a, _Alias(kind, canonical, a))
-            for a in entry.aliases:
-                add(a, _Alias(kind, canonical, None))
+    named: list[tuple[str, str, Agency | Program]] = [
+        *(("agency", name, entry) for name, entry in lexicon.agencies.items()),
+        *(("program", name, entry) for name, entry in lexicon.programs.items()),
+    ]
+    for kind, canonical, entry in named:
+        for a in entry.exact:
+            add(a, _Alias(kind, canonical, a))
+        for a in entry.aliases:
+            add(a, _Alias(kind, canonical, None))
     for word in number_table().words:
         add(word, _Alias("number", word, None))
     for name, level in place_index().names():
@@ -86,7 +89,9 @@ def dictionary_hits(f: int, text: str) -> tuple[list[Found], list[tuple[int, int
             found.append(Found("place", value, alias.canonical, f, start, end, rule, attrs))
         elif alias.kind == "agency":
             attrs = agencies[alias.canonical].attrs()
-            found.append(Found("agency", value, alias.canonical, f, start, end, "fact-agency", attrs))
+            found.append(
+                Found("agency", value, alias.canonical, f, start, end, "fact-agency", attrs)
+            )
         else:
             found.append(Found("program", value, alias.canonical, f, start, end, "fact-program"))
     return found, numbers

@@ -17,6 +17,8 @@ from policy_news.tagging.facts.lexicon import get_lexicon
 from policy_news.tagging.sentences import fold
 
 _DIGITS_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+# " and ", " to ", " y ", "-": anything longer between two numbers is no range.
+_LONGEST_RANGE_GAP = 9
 
 
 @dataclass(frozen=True)
@@ -100,11 +102,17 @@ class _Phrase:
 
     def accept(self, word: _Word, joined: bool) -> bool:
         part, value, last = word.part, word.value, self.last
-        after_hundreds = last in ("hundred", "scale") or (last == "multiplier" and self.current >= 100)
+        after_hundreds = last in ("hundred", "scale") or (
+            last == "multiplier" and self.current >= 100
+        )
         if joined and not (after_hundreds or (last == "ten" and part == "unit")):
             return False
         if part == "unit":
-            ok = not last or (last == "ten" and value < 10) or (after_hundreds and self.current % 100 == 0)
+            ok = (
+                not last
+                or (last == "ten" and value < 10)
+                or (after_hundreds and self.current % 100 == 0)
+            )
             self.current += value
         elif part == "ten":
             ok = not last or (after_hundreds and self.current % 100 == 0)
@@ -192,14 +200,15 @@ def read_numbers(text: str, word_spans: list[tuple[int, int]]) -> list[Number]:
     """The numbers of `text`, in order: digits found here, number words given by the caller."""
     table = number_table()
     found: list[Number] = []
-    consumed: list[tuple[int, int]] = []
+    scale_words: set[int] = set()  # "million" in "1.5 million" belongs to the digits
     for m in _DIGITS_RE.finditer(text):
         start, end = m.span()
-        after = table.after_number.match(text, end)
-        stop = after.end() if after else end
-        consumed.append((start, stop))
         if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "$.,"):
             continue  # part of a word, an amount of money or a longer number
+        after = table.after_number.match(text, end)
+        stop = after.end() if after else end
+        if after and after.group("scale"):
+            scale_words.add(after.start("scale"))
         if stop < len(text) and (text[stop].isalnum() or text[stop] in "(_"):
             continue  # "287(g)", "3rd", "9/11"-like tokens are not counts
         value = float(m.group().replace(",", ""))
@@ -210,8 +219,7 @@ def read_numbers(text: str, word_spans: list[tuple[int, int]]) -> list[Number]:
         found.append(
             Number(start, stop, value, "count", digits=m.group(), percent=pct, scaled=bool(scale))
         )
-    # "million" in "1.5 million" belongs to the digits before it.
-    free = [s for s in word_spans if not any(a <= s[0] < b for a, b in consumed)]
+    free = [s for s in word_spans if s[0] not in scale_words]
     for n in _word_numbers(text, free, table):
         after = table.after_number.match(text, n.end)
         if after and after.group("pct") and not after.group("scale"):
@@ -235,8 +243,10 @@ def _word_before(text: str, pos: int) -> tuple[int, str]:
 
 def _range_start(text: str, low: Number, high: Number) -> int | None:
     """Where the range `low`..`high` starts in `text`, or None when they are no range."""
-    ranges = get_lexicon().ranges
     gap = text[low.end : high.start]
+    if len(gap) > _LONGEST_RANGE_GAP:
+        return None
+    ranges = get_lexicon().ranges
     joined = gap.strip().lower()
     word_start, before = _word_before(text, low.start)
     if ranges.between.get(before) == joined:
@@ -247,7 +257,7 @@ def _range_start(text: str, low: Number, high: Number) -> int | None:
 
 
 def _merge_ranges(text: str, numbers: list[Number]) -> list[Number]:
-    """"between 200 and 300", "200 to 300", "200-300": one number, the low end, with both ends.
+    """ "between 200 and 300", "200 to 300", "200-300": one number, the low end, with both ends.
 
     The low end takes the high end's scale and percent sign ("2 to 3 million", "20-30%").
     """
