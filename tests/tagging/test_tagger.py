@@ -330,6 +330,22 @@ def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger:
         ("Deportees held in a prison abroad after removal flights", None, "detention"),
         ("New poll finds most voters oppose mass deportations", None, "protest_politics"),
         ("Students protest ICE raids on campus", None, "protest_politics"),
+        ("Venezuelans with TPS lose work permits", None, "status_restrictions"),
+        (
+            "Green card applications paused for people from 19 countries",
+            None,
+            "status_restrictions",
+        ),
+        (
+            "Police department to share information with federal immigration officials",
+            None,
+            "local_cooperation_287g",
+        ),
+        (
+            "City bars police from cooperating with federal immigration enforcement",
+            None,
+            "sanctuary_noncooperation",
+        ),
     ],
 )
 def test_enforcement_concepts_fire_however_they_are_written(
@@ -368,6 +384,9 @@ def test_traps_stay_out(tagger: Tagger, title: str, summary: str | None) -> None
         ("Russia bars entry to US officials in tit-for-tat move", None),
         ("Germany suspends entry for asylum seekers at its land borders", None),
         ("El Salvador's mega-prison holds gang members", "The president touts his crackdown."),
+        ("Canada ends humanitarian parole for Ukrainians", None),
+        ("Britain ends protected status scheme for Hong Kongers", None),
+        ("Immigrants register to vote in record numbers", None),
     ],
 )
 def test_entry_and_prison_traps_stay_out(tagger: Tagger, title: str, summary: str | None) -> None:
@@ -394,6 +413,12 @@ def test_entry_and_prison_traps_stay_out(tagger: Tagger, title: str, summary: st
         ("Immigrant accused of assault held on ICE detainer", None, "protest_politics"),
         # A facility named "Deportation Depot" is detention, not removal.
         ("Florida opens Deportation Depot detention center", None, "removal_deportation"),
+        # Refusing to work with ICE is noncooperation, not cooperation.
+        (
+            "Sheriff says local police will not cooperate with ICE",
+            None,
+            "local_cooperation_287g",
+        ),
     ],
 )
 def test_related_words_do_not_make_the_wrong_subtopic(
