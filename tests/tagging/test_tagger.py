@@ -319,6 +319,33 @@ def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger:
         ("Appeals court weighs Alien Enemies Act removals", None, "removal_deportation"),
         ("Senate passes the Laken Riley Act", None, "detention"),
         ("Dozens held after agents sweep a meatpacking plant", None, "worksite"),
+        ("Proclamation suspends entry of nationals from 12 countries", None, "status_restrictions"),
+        ("Administration suspends asylum at the southern border", None, "status_restrictions"),
+        (
+            "Students legally in the United States face deportation",
+            "Immigration officers detained three graduate students this month.",
+            "status_restrictions",
+        ),
+        ("Migrants deported to El Salvador's mega-prison", None, "removal_deportation"),
+        ("Deportees held in a prison abroad after removal flights", None, "detention"),
+        ("New poll finds most voters oppose mass deportations", None, "protest_politics"),
+        ("Students protest ICE raids on campus", None, "protest_politics"),
+        ("Venezuelans with TPS lose work permits", None, "status_restrictions"),
+        (
+            "Green card applications paused for people from 19 countries",
+            None,
+            "status_restrictions",
+        ),
+        (
+            "Police department to share information with federal immigration officials",
+            None,
+            "local_cooperation_287g",
+        ),
+        (
+            "City bars police from cooperating with federal immigration enforcement",
+            None,
+            "sanctuary_noncooperation",
+        ),
     ],
 )
 def test_enforcement_concepts_fire_however_they_are_written(
@@ -349,6 +376,57 @@ def test_enforcement_concepts_fire_however_they_are_written(
 )
 def test_traps_stay_out(tagger: Tagger, title: str, summary: str | None) -> None:
     assert not tagger.tag(title, summary).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Russia bars entry to US officials in tit-for-tat move", None),
+        ("Germany suspends entry for asylum seekers at its land borders", None),
+        ("El Salvador's mega-prison holds gang members", "The president touts his crackdown."),
+        ("Canada ends humanitarian parole for Ukrainians", None),
+        ("Britain ends protected status scheme for Hong Kongers", None),
+        ("Immigrants register to vote in record numbers", None),
+    ],
+)
+def test_entry_and_prison_traps_stay_out(tagger: Tagger, title: str, summary: str | None) -> None:
+    assert not tagger.tag(title, summary).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "absent"),
+    [
+        # Arrests of protesters, judges or attackers are not enforcement operations.
+        ("Police arrest protesters outside ICE facility", None, "arrests_operations"),
+        ("FBI arrests judge accused of obstructing an ICE arrest", None, "arrests_operations"),
+        ("Man arrested for terror attack targeting ICE office", None, "arrests_operations"),
+        # "detenidos" are people held, not an arrest operation.
+        ("Niegan fianza a activista detenido por ICE", None, "arrests_operations"),
+        # A campus protester targeted for deportation is a description, not a protest.
+        (
+            "Student protester faces deportation",
+            "The pro-Palestinian graduate student was detained by ICE.",
+            "protest_politics",
+        ),
+        # A reporter's job title and a criminal accusation are not politics.
+        ("White House correspondent explains ICE detention figures", None, "protest_politics"),
+        ("Immigrant accused of assault held on ICE detainer", None, "protest_politics"),
+        # A facility named "Deportation Depot" is detention, not removal.
+        ("Florida opens Deportation Depot detention center", None, "removal_deportation"),
+        # Refusing to work with ICE is noncooperation, not cooperation.
+        (
+            "Sheriff says local police will not cooperate with ICE",
+            None,
+            "local_cooperation_287g",
+        ),
+    ],
+)
+def test_related_words_do_not_make_the_wrong_subtopic(
+    tagger: Tagger, title: str, summary: str | None, absent: str
+) -> None:
+    result = tagger.tag(title, summary)
+    assert result.relevant, (title, result.score)
+    assert absent not in _subtopics(result)
 
 
 @pytest.mark.parametrize(
