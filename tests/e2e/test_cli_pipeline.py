@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from policy_news.cli import main
-from policy_news.pipeline.stages import run_pipeline
+from policy_news.pipeline.runner import run_pipeline
 from policy_news.store import html_archive
 
 TABLES = (
