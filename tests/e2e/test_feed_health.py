@@ -237,7 +237,9 @@ def test_recheck_keeps_a_dead_feed_parked_and_revives_one_that_is_back(
     answering again -> back to normal polling."""
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(history.settings.db_path, db)
-    settings = history.settings.model_copy(update={"db_path": db, "staging_dir": tmp_path / "staging"})
+    settings = history.settings.model_copy(
+        update={"db_path": db, "staging_dir": tmp_path / "staging"}
+    )
 
     def a_week_passes() -> None:
         with duckdb.connect(str(db)) as conn:
