@@ -75,13 +75,18 @@ def sample_site() -> Iterator[str]:
         yield base_url
 
 
+def write_sample_feeds(base_url: str, folder: Path) -> Path:
+    """The demo feed registry, rewritten to point at `base_url`, saved in `folder`."""
+    text = (SAMPLE_SITE_DIR / "feeds.yaml").read_text()
+    path = folder / "feeds.yaml"
+    path.write_text(text.replace(f"http://127.0.0.1:{DEMO_PORT}", base_url))
+    return path
+
+
 @pytest.fixture
 def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
     """The demo feed registry rewritten to point at this session's sample site."""
-    text = (SAMPLE_SITE_DIR / "feeds.yaml").read_text()
-    path = tmp_path / "feeds.yaml"
-    path.write_text(text.replace(f"http://127.0.0.1:{DEMO_PORT}", sample_site))
-    return path
+    return write_sample_feeds(sample_site, tmp_path)
 
 
 @pytest.fixture(autouse=True)
