@@ -9,26 +9,19 @@ with their evidence sentences. Reads the analyst snapshot, so it never blocks a 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-from policy_news.orchestration import log_task_failure
+from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
 
 
 @dag(
     dag_id="policy_news_digest",
-    schedule=[Asset("policy_news_duckdb")],
+    schedule=[POLICY_NEWS_DB],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "policy-news",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "on_failure_callback": log_task_failure,
-    },
+    default_args=DEFAULT_ARGS,
     tags=["policy-news", "reporting"],
     doc_md=__doc__,
 )
@@ -39,8 +32,7 @@ def policy_news_digest() -> None:
         from policy_news.settings import get_settings
 
         settings = get_settings()
-        snapshot = settings.db_path.with_name(settings.db_path.stem + ".snapshot.duckdb")
-        return str(write(snapshot, settings.db_path.parent / "reports"))
+        return str(write(settings.snapshot_path, settings.db_path.parent / "reports"))
 
     write_digest()
 

@@ -16,15 +16,15 @@ update of the Asset `policy_news_duckdb`.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
-from policy_news.orchestration import log_task_failure
+from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
 
-POLICY_NEWS_DB = Asset("policy_news_duckdb")
+if TYPE_CHECKING:
+    from policy_news.pipeline.contracts import RetagResult
 
 
 @dag(
@@ -33,12 +33,7 @@ POLICY_NEWS_DB = Asset("policy_news_duckdb")
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "policy-news",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=1),
-        "on_failure_callback": log_task_failure,
-    },
+    default_args=DEFAULT_ARGS,
     params={
         "taxonomy_version": Param(None, type=["null", "string"], description="taxonomy version"),
         "since": Param(None, type=["null", "string"], format="date", description="YYYY-MM-DD"),
@@ -50,27 +45,20 @@ POLICY_NEWS_DB = Asset("policy_news_duckdb")
 )
 def policy_news_retag() -> None:
     @task(outlets=[POLICY_NEWS_DB])
-    def retag_articles() -> dict[str, Any]:
+    def retag_articles() -> RetagResult:
         from datetime import date
 
-        from policy_news.pipeline.retag import retag_articles as retag
-        from policy_news.pipeline.stages import taxonomy_file_for
+        from policy_news.pipeline.retag import retag_stored
         from policy_news.settings import get_settings
-        from policy_news.store import db as store
-        from policy_news.tagging.tagger import Tagger
 
         params = get_current_context()["params"]
-        settings = get_settings()
-        tagger = Tagger.from_path(taxonomy_file_for(params.get("taxonomy_version"), settings))
-        counts = retag(
-            settings.db_path,
-            tagger,
-            date.fromisoformat(params["since"]) if params.get("since") else None,
-            date.fromisoformat(params["until"]) if params.get("until") else None,
+        return retag_stored(
+            get_settings(),
+            taxonomy_version=params.get("taxonomy_version"),
+            since=date.fromisoformat(params["since"]) if params.get("since") else None,
+            until=date.fromisoformat(params["until"]) if params.get("until") else None,
             make_current=bool(params.get("make_current", True)),
         )
-        store.publish_snapshot(settings.db_path)
-        return {**counts, "taxonomy_version": tagger.version}
 
     retag_articles()
 

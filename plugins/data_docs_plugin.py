@@ -9,24 +9,26 @@ Airflow 3 dropped the Flask AppBuilder views and menu items of Airflow 2
 - external views (`external_views`): a "Data quality" entry in the UI's navigation
   (shown in an iframe at ``/plugin/data-docs``) and a link on each dag run.
 
-Import-light on purpose: importing this module reads no settings and touches no disk
-(the docs folder is resolved per request), and Great Expectations is never imported.
+Import-light on purpose: importing this module reads only the URL prefix from the
+settings (no network, no database; the docs folder is resolved per request), and Great
+Expectations is never imported.
 Everything is static HTML written by `policy_news.quality.data_docs.build_data_docs`.
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 
+from policy_news.settings import get_settings
+
 if TYPE_CHECKING:
     from pathlib import Path
 
-URL_PREFIX = os.environ.get("POLICY_NEWS_DATA_DOCS_URL_PREFIX", "/data-docs").rstrip("/")
+URL_PREFIX = get_settings().data_docs_url_prefix.rstrip("/")
 
 docs_app = FastAPI(
     title="Policy News Data Docs",
@@ -38,8 +40,6 @@ docs_app = FastAPI(
 
 
 def _docs_dir() -> Path:
-    from policy_news.settings import get_settings
-
     return get_settings().docs_dir.resolve()
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,22 +19,53 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 CORPUS_DIR = SHARED_DIR / "corpus"
 
 
+def isolated_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings writing under `data_dir`, fast politeness, loopback allowed."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "db_path": data_dir / "policy_news.duckdb",
+        "staging_dir": data_dir / "staging",
+        "docs_dir": data_dir / "data_docs",
+        "allowed_private_nets": ("127.0.0.1/32",),
+        "host_delay_s": 0.0,
+        "connect_timeout_s": 2.0,
+        "read_timeout_s": 3.0,
+        "request_deadline_s": 10.0,
+        "max_retries": 1,
+        "extract_workers": 1,
+        "isolate_validation": False,  # in-process: GX is imported once per test session
+    }
+    return get_settings(**{**values, **overrides})
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings writing under tmp_path, fast politeness, loopback allowed."""
-    return get_settings(
-        db_path=tmp_path / "data" / "policy_news.duckdb",
-        staging_dir=tmp_path / "data" / "staging",
-        docs_dir=tmp_path / "data" / "data_docs",
-        allowed_private_nets=("127.0.0.1/32",),
-        host_delay_s=0.0,
-        connect_timeout_s=2.0,
-        read_timeout_s=3.0,
-        request_deadline_s=10.0,
-        max_retries=1,
-        extract_workers=1,
-        isolate_validation=False,  # in-process: GX is imported once per test session
-    )
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings under tmp_path/data; keyword overrides win."""
+    return lambda **overrides: isolated_settings(tmp_path / "data", **overrides)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def tagger() -> Any:
+    """The bundled taxonomy's tagger, compiled once per session."""
+    from policy_news.tagging.tagger import get_tagger
+
+    return get_tagger()
+
+
+@pytest.fixture
+def migrated_db(tmp_path: Path) -> Path:
+    """A DuckDB file with every migration applied by the real migration code."""
+    from policy_news.store import connection
+
+    path = tmp_path / "migrated.duckdb"
+    with connection.open_db(path):
+        pass
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -43,13 +75,18 @@ def sample_site() -> Iterator[str]:
         yield base_url
 
 
+def write_sample_feeds(base_url: str, folder: Path) -> Path:
+    """The demo feed registry, rewritten to point at `base_url`, saved in `folder`."""
+    text = (SAMPLE_SITE_DIR / "feeds.yaml").read_text()
+    path = folder / "feeds.yaml"
+    path.write_text(text.replace(f"http://127.0.0.1:{DEMO_PORT}", base_url))
+    return path
+
+
 @pytest.fixture
 def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
     """The demo feed registry rewritten to point at this session's sample site."""
-    text = (SAMPLE_SITE_DIR / "feeds.yaml").read_text()
-    path = tmp_path / "feeds.yaml"
-    path.write_text(text.replace(f"http://127.0.0.1:{DEMO_PORT}", sample_site))
-    return path
+    return write_sample_feeds(sample_site, tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -30,9 +30,10 @@ def _airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
 
 
 def _summary(db_path: Path) -> None:
-    from policy_news.store import db as store
+    from policy_news.store import connection
+    from policy_news.store.snapshot import snapshot_path_for
 
-    with store.open_db(db_path, read_only=True) as conn:
+    with connection.open_db(db_path, read_only=True) as conn:
         latest = conn.execute(
             "SELECT run_id FROM pipeline_runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
@@ -91,7 +92,7 @@ def _summary(db_path: Path) -> None:
     for suite, check, severity, observed in failed_checks:
         print(f"  failed [{severity}] {suite}.{check}: {observed}")
     print(f"DuckDB file: {db_path}")
-    print(f"analyst snapshot: {db_path.with_name(db_path.stem + '.snapshot.duckdb')}")
+    print(f"analyst snapshot: {snapshot_path_for(db_path)}")
     print("example query (reads the snapshot, never blocks a load):")
     print('  .venv/bin/policy-news query "' + EXAMPLE_QUERY.replace("\n", "\n    ") + '"')
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from policy_news.settings import get_settings
+from policy_news.settings import Settings, get_settings
 
 
 def _print_table(headers: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -19,24 +19,17 @@ def _print_table(headers: list[str], rows: list[tuple[Any, ...]]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    import os
-
-    overrides: dict[str, Any] = {}
+def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "db", None):
         # --db names a data location: staging and Data Docs live beside the file
         # unless their own env vars say otherwise.
         db = Path(args.db)
-        overrides["db_path"] = db
-        if "POLICY_NEWS_STAGING_DIR" not in os.environ:
-            overrides["staging_dir"] = db.parent / "staging"
-        if "POLICY_NEWS_DOCS_DIR" not in os.environ:
-            overrides["docs_dir"] = db.parent / "data_docs"
-    return get_settings(**overrides)
+        return get_settings(db_path=db, data_dir=db.parent)
+    return get_settings()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from policy_news.pipeline.stages import run_pipeline
+    from policy_news.pipeline.runner import run_pipeline
     from policy_news.sources.registry import FeedConfigError
 
     settings = _settings(args)
@@ -66,14 +59,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from policy_news.store import db as store
+    from policy_news.store import connection, reads
 
     settings = _settings(args)
     if not settings.db_path.exists():
         print(f"no database at {settings.db_path} yet: run `policy-news run` first")
         return 1
-    with store.open_db(settings.db_path, read_only=True) as conn:
-        info = store.status(conn)
+    with connection.open_db(settings.db_path, read_only=True) as conn:
+        info = reads.status(conn)
     print(f"database: {settings.db_path}")
     for table, count in info["counts"].items():
         print(f"  {table:16} {count:>8}")
@@ -100,7 +93,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from policy_news.store import db as store
+    from policy_news.store import connection
 
     settings = _settings(args)
     if args.action == "discover":
@@ -114,7 +107,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
         print(yaml.safe_dump({"feeds": entries}, sort_keys=False), end="")
         return 0
-    with store.open_db(settings.db_path, read_only=True) as conn:
+    with connection.open_db(settings.db_path, read_only=True) as conn:
         rows = conn.execute(
             "SELECT feed_name, health, last_success_at, last_new_item_at, consecutive_failures, "
             "fetches, avg_items_per_fetch, coalesce(auto_disabled_reason, last_error) "
@@ -160,21 +153,16 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_retag(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from policy_news.pipeline.retag import retag_articles
-    from policy_news.store import db as store
-    from policy_news.tagging.tagger import get_tagger
+    from policy_news.pipeline.retag import retag_stored
 
-    settings = _settings(args)
-    tagger = get_tagger(Path(args.taxonomy) if args.taxonomy else None)
-    counts = retag_articles(
-        settings.db_path,
-        tagger,
-        date.fromisoformat(args.since) if args.since else None,
-        date.fromisoformat(args.until) if args.until else None,
+    result = retag_stored(
+        _settings(args),
+        taxonomy_path=Path(args.taxonomy) if args.taxonomy else None,
+        since=date.fromisoformat(args.since) if args.since else None,
+        until=date.fromisoformat(args.until) if args.until else None,
         make_current=not args.not_current,
     )
-    store.publish_snapshot(settings.db_path)
-    print(json.dumps(counts))
+    print(json.dumps(result))
     return 0
 
 
@@ -183,11 +171,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     import duckdb
 
     settings = _settings(args)
-    path = (
-        Path(args.path)
-        if args.path
-        else settings.db_path.with_name(settings.db_path.stem + ".snapshot.duckdb")
-    )
+    path = Path(args.path) if args.path else settings.snapshot_path
     if not path.exists():
         print(f"no database at {path}: run the pipeline first", file=sys.stderr)
         return 1
@@ -208,14 +192,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_html(args: argparse.Namespace) -> int:
     """Print (or save) the page an article was extracted from, from the raw-HTML archive."""
-    from policy_news.store import db as store
-    from policy_news.store import html_archive
+    from policy_news.store import connection, html_archive
 
     settings = _settings(args)
     if not settings.db_path.exists():
         print(f"no database at {settings.db_path} yet: run `policy-news run` first")
         return 1
-    with store.open_db(settings.db_path, read_only=True) as conn:
+    with connection.open_db(settings.db_path, read_only=True) as conn:
         html = html_archive.read_html(conn, settings.db_path, args.article_id)
     if html is None:
         print(f"no stored page for article {args.article_id!r}", file=sys.stderr)
@@ -233,10 +216,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
     import webbrowser
 
     from policy_news.quality.data_docs import build_data_docs
-    from policy_news.store import db as store
+    from policy_news.store import connection
 
     settings = _settings(args)
-    with store.open_db(settings.db_path, read_only=True) as conn:
+    with connection.open_db(settings.db_path, read_only=True) as conn:
         results = conn.execute(
             "SELECT * FROM dq_results WHERE run_id IN (SELECT run_id FROM pipeline_runs "
             "ORDER BY started_at DESC LIMIT ?)",

@@ -1,11 +1,20 @@
-"""Airflow callbacks. Import-light: DAG files import this at parse time."""
+"""What the DAGs share: the DuckDB Asset, default task arguments, the failure callback.
+
+Import-light: DAG files import this at parse time (Airflow's SDK is already loaded there).
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from airflow.sdk import Asset
+
 log = logging.getLogger("policy_news.failures")
+
+# Updated by every load and retag; downstream DAGs (the digest) schedule on it.
+POLICY_NEWS_DB = Asset("policy_news_duckdb")
 
 
 def log_task_failure(context: Any) -> None:
@@ -21,3 +30,12 @@ def log_task_failure(context: Any) -> None:
         getattr(ti, "try_number", "?"),
         f"{type(exc).__name__}: {exc}" if exc else "unknown (see the task log)",
     )
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "policy-news",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "on_failure_callback": log_task_failure,
+}

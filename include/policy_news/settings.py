@@ -1,64 +1,64 @@
-"""One home for settings: environment variables with defaults, read at call time.
+"""One home for settings: every `POLICY_NEWS_*` variable, declared once with its type and default.
 
-Nothing here touches the network or a database, so DAG files may import it.
+Read at call time (`get_settings()`), validated by pydantic-settings, so a bad value fails
+with the variable's name. Nothing here touches the network or a database, so DAG files
+may import it at parse time. An empty variable means the default (docker-compose passes
+unset ones through as empty strings).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = PACKAGE_DIR.parent
+ENV_PREFIX = "POLICY_NEWS_"
 
 
 def project_home() -> Path:
-    """The project root: `POLICY_NEWS_HOME`, else the checkout this package lives in, else cwd."""
-    if env := os.environ.get("POLICY_NEWS_HOME"):
-        return Path(env).resolve()
+    """The checkout this package lives in, else the working directory (`POLICY_NEWS_HOME` wins)."""
     checkout = INCLUDE_DIR.parent
     if (checkout / "pyproject.toml").is_file():
         return checkout
     return Path.cwd()
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a number") from exc
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from exc
-
-
-def _env_list(name: str) -> tuple[str, ...]:
-    raw = os.environ.get(name, "")
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything a run needs to know about its environment."""
 
-    home: Path
-    db_path: Path
-    staging_dir: Path
-    feeds_path: Path
-    taxonomy_path: Path
-    checks_path: Path
-    docs_dir: Path
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        # Aliases name the variables whose name differs from the field (POLICY_NEWS_DB).
+        env_prefix_target="all",
+        env_ignore_empty=True,
+        validate_by_name=True,
+        frozen=True,
+        extra="ignore",
+    )
+
+    # Locations. `data_dir` only seeds the defaults of the paths under it.
+    home: Path = Field(default_factory=project_home)
+    data_dir: Path | None = None
+    db_path: Path = Field(default=Path(), validation_alias="DB")
+    staging_dir: Path = Path()
+    docs_dir: Path = Path()
+    feeds_path: Path = Field(default=INCLUDE_DIR / "feeds.yaml", validation_alias="FEEDS")
+    taxonomy_path: Path = Field(
+        default=INCLUDE_DIR / "taxonomy" / "immigration_enforcement.yaml",
+        validation_alias="TAXONOMY",
+    )
+    checks_path: Path = Field(default=INCLUDE_DIR / "checks.yaml", validation_alias="CHECKS")
+
+    # Orchestration.
+    schedule: str = "*/30 * * * *"
+    data_docs_url_prefix: str = "/data-docs"
+
+    # HTTP: politeness, limits and the SSRF allow-list.
     user_agent: str = (
         "policy-news-monitor/0.1 (+https://github.com/policy-news/policy-news-monitor)"
     )
@@ -72,8 +72,10 @@ class Settings:
     host_delay_s: float = 2.0
     retry_after_cap_s: float = 30.0
     max_retries: int = 2
-    allowed_private_nets: tuple[str, ...] = field(default_factory=tuple)
+    allowed_private_nets: Annotated[tuple[str, ...], NoDecode] = ()
     respect_robots: bool = True
+
+    # Fan-out and batching.
     feed_tasks: int = 2
     article_tasks: int = 4
     # A mapped task costs seconds of start-up; smaller runs use fewer, fuller groups.
@@ -81,43 +83,81 @@ class Settings:
     article_task_min_items: int = 250
     article_batch_size: int = 100  # pages finished per chunk are held until the chunk ends
     max_article_attempts: int = 3
-    extract_workers: int = 2
+    extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     # `policy-news run` validates in a child process, as the Airflow task does: GX's
     # import (~180 MB) and its frames then never sit under the load's peak.
     isolate_validation: bool = True
 
+    # Storage: how long a load waits for the write lock; how often feeds are polled
+    # (about twice per gap between new items, within these bounds).
+    lock_timeout_s: float = 120.0
+    min_poll_minutes: int = 15
+    max_poll_minutes: int = 360
 
-def get_settings(**overrides: object) -> Settings:
+    @field_validator("allowed_private_nets", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paths_under_data_dir(cls, data: Any) -> Any:
+        """Default the data paths under `data_dir` (itself `home/data`) unless set."""
+        if not isinstance(data, dict):
+            return data
+        home = Path(data.get("home") or project_home()).resolve()
+        data_dir = Path(data.get("data_dir") or home / "data")
+        defaults = {
+            "db_path": data_dir / "policy_news.duckdb",
+            "staging_dir": data_dir / "staging",
+            "docs_dir": data_dir / "data_docs",
+        }
+        filled = dict(data)
+        for name, value in defaults.items():
+            alias = cls.model_fields[name].validation_alias
+            if filled.get(name) is None and (alias is None or filled.get(alias) is None):
+                filled[name] = value
+        return filled
+
+    @property
+    def snapshot_path(self) -> Path:
+        """The analysts' read-only copy of the database."""
+        from policy_news.store.snapshot import snapshot_path_for
+
+        return snapshot_path_for(self.db_path)
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type; the message names the variable."""
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets `field_name` (POLICY_NEWS_DB for db_path)."""
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field is not None else None
+    return ENV_PREFIX + (alias if isinstance(alias, str) else field_name).upper()
+
+
+def get_settings(**overrides: Any) -> Settings:
     """Build settings from the environment; keyword overrides win (CLI flags, tests)."""
-    home = project_home()
-    data_dir = Path(os.environ.get("POLICY_NEWS_DATA_DIR", home / "data"))
-    values: dict[str, object] = {
-        "home": home,
-        "db_path": Path(os.environ.get("POLICY_NEWS_DB", data_dir / "policy_news.duckdb")),
-        "staging_dir": Path(os.environ.get("POLICY_NEWS_STAGING_DIR", data_dir / "staging")),
-        "feeds_path": Path(os.environ.get("POLICY_NEWS_FEEDS", INCLUDE_DIR / "feeds.yaml")),
-        "taxonomy_path": Path(
-            os.environ.get(
-                "POLICY_NEWS_TAXONOMY", INCLUDE_DIR / "taxonomy" / "immigration_enforcement.yaml"
-            )
-        ),
-        "checks_path": Path(os.environ.get("POLICY_NEWS_CHECKS", INCLUDE_DIR / "checks.yaml")),
-        "docs_dir": Path(os.environ.get("POLICY_NEWS_DOCS_DIR", data_dir / "data_docs")),
-        "connect_timeout_s": _env_float("POLICY_NEWS_CONNECT_TIMEOUT_S", 10.0),
-        "read_timeout_s": _env_float("POLICY_NEWS_READ_TIMEOUT_S", 20.0),
-        "request_deadline_s": _env_float("POLICY_NEWS_REQUEST_DEADLINE_S", 60.0),
-        "max_body_bytes": _env_int("POLICY_NEWS_MAX_BODY_BYTES", 8 * 1024 * 1024),
-        "global_concurrency": _env_int("POLICY_NEWS_GLOBAL_CONCURRENCY", 32),
-        "host_concurrency": _env_int("POLICY_NEWS_HOST_CONCURRENCY", 2),
-        "host_delay_s": _env_float("POLICY_NEWS_HOST_DELAY_S", 2.0),
-        "allowed_private_nets": _env_list("POLICY_NEWS_ALLOWED_PRIVATE_NETS"),
-        "respect_robots": os.environ.get("POLICY_NEWS_RESPECT_ROBOTS", "1") != "0",
-        "feed_tasks": _env_int("POLICY_NEWS_FEED_TASKS", 2),
-        "article_tasks": _env_int("POLICY_NEWS_ARTICLE_TASKS", 4),
-        "feed_task_min_feeds": _env_int("POLICY_NEWS_FEED_TASK_MIN_FEEDS", 50),
-        "article_task_min_items": _env_int("POLICY_NEWS_ARTICLE_TASK_MIN_ITEMS", 250),
-        "article_batch_size": _env_int("POLICY_NEWS_ARTICLE_BATCH_SIZE", 100),
-        "extract_workers": _env_int("POLICY_NEWS_EXTRACT_WORKERS", os.cpu_count() or 1),
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        by_alias = {
+            f.validation_alias: name
+            for name, f in Settings.model_fields.items()
+            if isinstance(f.validation_alias, str)
+        }
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = env_name(by_alias.get(field, field))
+            problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+        raise SettingsError("bad setting: " + "; ".join(problems)) from None

@@ -13,8 +13,6 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-pytestmark = pytest.mark.slow
-
 TABLES = (
     "articles",
     "article_topics",

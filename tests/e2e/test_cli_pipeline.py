@@ -9,8 +9,10 @@ import duckdb
 import pytest
 
 from policy_news.cli import main
-from policy_news.pipeline.stages import run_pipeline
+from policy_news.pipeline.runner import run_pipeline
+from policy_news.settings import Settings
 from policy_news.store import html_archive
+from tests.conftest import isolated_settings, write_sample_feeds
 
 TABLES = (
     "articles",
@@ -30,9 +32,19 @@ def _counts(db: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
 
-@pytest.fixture
-def loaded(settings, sample_feeds: Path):
-    summary = run_pipeline(settings, sample_feeds)
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, sample_site: str) -> tuple[Settings, Path]:
+    """Settings and feed registry of the module's one loaded database."""
+    root = tmp_path_factory.mktemp("pipeline")
+    return isolated_settings(root / "data"), write_sample_feeds(sample_site, root)
+
+
+@pytest.fixture(scope="module")
+def loaded(first_run: tuple[Settings, Path]):
+    """The sample site loaded once for the module (a run costs seconds); tests only read it,
+    except the rerun test, which must leave every count but the run log unchanged."""
+    settings, feeds = first_run
+    summary = run_pipeline(settings, feeds)
     assert summary.outcome == "success", summary.message
     return settings.db_path, summary
 
@@ -123,10 +135,11 @@ def test_every_article_keeps_its_page_in_the_archive(loaded, tmp_path: Path) -> 
     assert main(["html", "no-such-article", "--db", str(db)]) == 1
 
 
-def test_rerun_adds_no_rows(loaded, settings, sample_feeds: Path) -> None:
+def test_rerun_adds_no_rows(loaded, first_run: tuple[Settings, Path]) -> None:
     db, _ = loaded
+    settings, feeds = first_run
     before = _counts(db)
-    summary = run_pipeline(settings, sample_feeds, poll_all=True)
+    summary = run_pipeline(settings, feeds, poll_all=True)
     after = _counts(db)
     assert summary.stats["items_new"] == 0
     assert {k: v for k, v in after.items() if k not in ("feed_fetches", "pipeline_runs")} == {
@@ -168,9 +181,10 @@ def test_bad_feed_registry_is_a_clear_error(settings, tmp_path: Path, capsys) ->
 
 
 def test_query_reads_the_snapshot_and_docs_rebuild_from_stored_results(
-    loaded, settings, capsys
+    loaded, first_run: tuple[Settings, Path], capsys
 ) -> None:
     db, _ = loaded
+    settings, _feeds = first_run
     assert main(["query", "--db", str(db), "SELECT count(*) AS n FROM articles"]) == 0
     assert capsys.readouterr().out.split() == ["n", "13"]
     assert main(["query", "--db", str(db), "SELECT nope FROM articles"]) == 2

@@ -21,10 +21,10 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news.pipeline import stages as pipeline
-from policy_news.pipeline.stages import run_pipeline
-from policy_news.settings import Settings
-from policy_news.store import db as store
+from policy_news.pipeline import runner as pipeline
+from policy_news.pipeline.runner import run_pipeline
+from policy_news.settings import Settings, get_settings
+from policy_news.store import connection
 
 ANALYST = textwrap.dedent(
     """
@@ -117,7 +117,6 @@ def _hold_main_file_at_load(monkeypatch: pytest.MonkeyPatch, db: Path, hold_s: f
     return seen
 
 
-@pytest.mark.slow
 def test_reader_on_snapshot_never_blocks_a_load(
     settings: Settings, sample_feeds: Path, first_load: dict[str, int]
 ) -> None:
@@ -137,7 +136,6 @@ def test_reader_on_snapshot_never_blocks_a_load(
     assert _counts(snapshot)["articles"] == 13
 
 
-@pytest.mark.slow
 def test_reader_on_main_file_delays_the_load_until_released(
     settings: Settings,
     sample_feeds: Path,
@@ -147,31 +145,30 @@ def test_reader_on_main_file_delays_the_load_until_released(
 ) -> None:
     seen = _hold_main_file_at_load(monkeypatch, settings.db_path, hold_s=2.0)
     try:
-        with caplog.at_level(logging.WARNING, logger="policy_news.store.db"):
+        with caplog.at_level(logging.WARNING, logger="policy_news.store.connection"):
             summary = run_pipeline(settings, sample_feeds)
         assert seen["analyst"].read() == "released"
     finally:
         if "analyst" in seen:
             seen["analyst"].stop()
     assert summary.outcome == "success", summary.message
-    assert 1.5 < seen["load_s"] < store.LOCK_RETRY_DEADLINE_S
+    assert 1.5 < seen["load_s"] < get_settings().lock_timeout_s
     assert any("is locked, retrying" in r.getMessage() for r in caplog.records)
     counts = _counts(settings.db_path)
     assert counts["articles"] == 13
     assert counts["pipeline_runs"] == first_load["pipeline_runs"] + 1
 
 
-@pytest.mark.slow
 def test_reader_holding_main_file_past_lock_timeout_fails_load_cleanly(
     settings: Settings,
     sample_feeds: Path,
     first_load: dict[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(store, "LOCK_RETRY_DEADLINE_S", 1.5)
+    monkeypatch.setenv("POLICY_NEWS_LOCK_TIMEOUT_S", "1.5")
     seen = _hold_main_file_at_load(monkeypatch, settings.db_path, hold_s=60.0)
     try:
-        with pytest.raises(store.DatabaseBusyError, match="stayed locked") as raised:
+        with pytest.raises(connection.DatabaseBusyError, match="stayed locked") as raised:
             run_pipeline(settings, sample_feeds, run_id="cli__busy")
         # it retried (0.1 + 0.2 + 0.4 s of backoff) and gave up near the deadline, not
         # after the 60 s the analyst holds the file

@@ -4,14 +4,13 @@ loads nothing and says why."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from policy_news.pipeline.stages import run_pipeline
+from policy_news.pipeline.runner import run_pipeline
 from tools.sample_site import serve
 
 BODY = (
@@ -149,7 +148,7 @@ def test_blocking_failure_loads_nothing_and_records_why(
     settings, bad_site: Path, tmp_path: Path, isolated: bool
 ) -> None:
     # `policy-news run` validates in a child process: the blocking error must cross it.
-    settings = dataclasses.replace(settings, isolate_validation=isolated)
+    settings = settings.model_copy(update={"isolate_validation": isolated})
     with serve(bad_site, 0, lifetime_s=120) as base:
         summary = run_pipeline(settings, _feeds(tmp_path, base, extra_missing=3))
     assert summary.outcome == "blocked"

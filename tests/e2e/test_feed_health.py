@@ -13,7 +13,6 @@ re-check test works on a copy.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,10 +27,10 @@ import yaml
 from policy_news import staging
 from policy_news.cli import main
 from policy_news.models import FeedFetch
-from policy_news.pipeline.stages import RunSummary, run_pipeline
+from policy_news.pipeline.runner import RunSummary, run_pipeline
 from policy_news.settings import Settings, get_settings
 from policy_news.sources.registry import FeedConfig, load_feeds
-from policy_news.store import db as store
+from policy_news.store import connection, loader, reads
 from tests.support.hostile_server import RSS, RSS_TEMPLATE, HostileRequest, HostileServer, Reply
 from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR
 
@@ -94,12 +93,12 @@ def _empty_tables() -> dict[str, pa.Table]:
 
 def _load_fetches(db: Path, feed: FeedConfig, fetches: list[FeedFetch]) -> None:
     """Load each fetch as its own past run, the way the loader records a real one."""
-    with store.open_db(db) as conn:
+    with connection.open_db(db) as conn:
         for fetch in fetches:
             tables = {**_empty_tables(), "feed_fetches": staging.to_table("feed_fetches", [fetch])}
-            store.load_run(
+            loader.load_run(
                 conn,
-                store.LoadInput(
+                loader.LoadInput(
                     run_id=fetch.run_id,
                     started_at=fetch.fetched_at,
                     feeds=[feed],
@@ -181,7 +180,6 @@ def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any
 # --------------------------------------------------------------------------- dead feeds
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("feed", "status"), [("gone", 410), ("moved-away", 404)])
 def test_feed_gone_five_times_in_a_row_is_auto_disabled_with_reason(
     history: History, feed: str, status: int
@@ -196,13 +194,12 @@ def test_feed_gone_five_times_in_a_row_is_auto_disabled_with_reason(
         [feed],
     )[0]
     failures, disabled_at, reason, next_poll, last_fetch = row
-    assert failures == store.HARD_FAILURES_TO_DISABLE == 5
+    assert failures == loader.HARD_FAILURES_TO_DISABLE == 5
     assert disabled_at is not None
     assert "5 consecutive hard failures" in reason and str(status) in reason
-    assert next_poll == last_fetch + store.DISABLED_RECHECK
+    assert next_poll == last_fetch + loader.DISABLED_RECHECK
 
 
-@pytest.mark.slow
 def test_auto_disabled_feed_is_not_polled_by_later_runs(history: History) -> None:
     # hits: one per run for five runs (a 410 is not retried), then none in run 6
     assert history.gone_hits == [1, 2, 3, 4, 5, 5]
@@ -220,20 +217,18 @@ def test_auto_disabled_feed_is_not_polled_by_later_runs(history: History) -> Non
     assert history.runs[-1].stats["feeds_failed"] == 0
 
 
-@pytest.mark.slow
 def test_auto_disabled_feed_is_due_again_at_its_recheck_time(history: History) -> None:
     feeds = load_feeds(history.feeds_path)
     now = datetime.now(UTC)
-    with store.open_db(history.settings.db_path, read_only=True) as conn:
+    with connection.open_db(history.settings.db_path, read_only=True) as conn:
         for poll_all in (False, True):
-            due = {f.name for f in store.feeds_due(conn, feeds, now, poll_all=poll_all)}
+            due = {f.name for f in reads.feeds_due(conn, feeds, now, poll_all=poll_all)}
             assert "gone" not in due and "moved-away" not in due
-        later = now + store.DISABLED_RECHECK + timedelta(minutes=1)
-        due_later = {f.name for f in store.feeds_due(conn, feeds, later)}
+        later = now + loader.DISABLED_RECHECK + timedelta(minutes=1)
+        due_later = {f.name for f in reads.feeds_due(conn, feeds, later)}
     assert {"gone", "moved-away"} <= due_later
 
 
-@pytest.mark.slow
 def test_recheck_keeps_a_dead_feed_parked_and_revives_one_that_is_back(
     history: History, tmp_path: Path
 ) -> None:
@@ -242,7 +237,9 @@ def test_recheck_keeps_a_dead_feed_parked_and_revives_one_that_is_back(
     answering again -> back to normal polling."""
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(history.settings.db_path, db)
-    settings = dataclasses.replace(history.settings, db_path=db, staging_dir=tmp_path / "staging")
+    settings = history.settings.model_copy(
+        update={"db_path": db, "staging_dir": tmp_path / "staging"}
+    )
 
     def a_week_passes() -> None:
         with duckdb.connect(str(db)) as conn:
@@ -261,7 +258,7 @@ def test_recheck_keeps_a_dead_feed_parked_and_revives_one_that_is_back(
         "FROM feed_health h JOIN feeds f USING (feed_name) WHERE feed_name = 'gone'",
     )
     assert health == "auto_disabled" and failures == 6
-    assert next_poll > datetime.now(UTC) + store.DISABLED_RECHECK - timedelta(minutes=5)
+    assert next_poll > datetime.now(UTC) + loader.DISABLED_RECHECK - timedelta(minutes=5)
 
     history.gone_back["back"] = True
     try:
@@ -279,7 +276,7 @@ def test_recheck_keeps_a_dead_feed_parked_and_revives_one_that_is_back(
     assert (health, disabled_at, reason, failures) == ("ok", None, None, 0)
     # back on its own rhythm: polled again at the minimum interval, not in a week
     assert next_poll is not None
-    assert next_poll < datetime.now(UTC) + timedelta(minutes=store.MIN_POLL_MINUTES + 1)
+    assert next_poll < datetime.now(UTC) + timedelta(minutes=get_settings().min_poll_minutes + 1)
     assert back.stats["items_new"] == 2
 
 
@@ -299,7 +296,7 @@ def test_feed_answering_again_after_four_hard_failures_is_never_parked(tmp_path:
             error_kind="http_status",
             error="HTTP 404 Not Found",
         )
-        for i in range(store.HARD_FAILURES_TO_DISABLE - 1)
+        for i in range(loader.HARD_FAILURES_TO_DISABLE - 1)
     ]
     fetches.append(
         FeedFetch(
@@ -325,7 +322,6 @@ def test_feed_answering_again_after_four_hard_failures_is_never_parked(tmp_path:
 # --------------------------------------------------------------------------- silent feeds
 
 
-@pytest.mark.slow
 def test_feed_that_fetches_fine_but_stopped_publishing_is_silent(history: History) -> None:
     db = history.settings.db_path
     health = _health(db)
@@ -348,12 +344,10 @@ def test_feed_that_fetches_fine_but_stopped_publishing_is_silent(history: Histor
     assert flagged == [(False, "warn")]
 
 
-@pytest.mark.slow
 def test_feed_that_never_had_an_item_is_silent_after_three_fetches(history: History) -> None:
     assert [h["never"] for h in history.health[:RUNS]] == ["ok", "ok"] + ["silent"] * (RUNS - 2)
 
 
-@pytest.mark.slow
 def test_feeds_with_their_usual_rhythm_are_ok(history: History) -> None:
     health = _health(history.settings.db_path)
     assert {name: health[name] for name in SAMPLE_OK} == dict.fromkeys(SAMPLE_OK, "ok")
@@ -362,7 +356,6 @@ def test_feeds_with_their_usual_rhythm_are_ok(history: History) -> None:
 # --------------------------------------------------------------------------- the CLI
 
 
-@pytest.mark.slow
 def test_feeds_command_lists_dead_and_silent_feeds(history: History, capsys) -> None:
     assert main(["feeds", "--db", str(history.settings.db_path)]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -15,7 +15,6 @@ database. The retry test runs last because it adds runs of its own.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import gzip
 import resource
@@ -30,7 +29,7 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news.pipeline.stages import RunSummary, run_pipeline
+from policy_news.pipeline.runner import RunSummary, run_pipeline
 from policy_news.settings import Settings, get_settings
 from policy_news.sources.urls import article_id_for
 from tests.support.hostile_server import (
@@ -44,8 +43,6 @@ from tests.support.hostile_server import (
     Reply,
     gzip_zeros,
 )
-
-pytestmark = pytest.mark.slow
 
 GOOD_FEEDS = 22  # more healthy feeds than hostile ones: the failed-feed gate blocks at > 50 %
 ARTICLES_PER_FEED = 2
@@ -695,8 +692,8 @@ def test_page_slow_to_extract_does_not_fail_pages_fetched_meanwhile(tmp_path: Pa
         )
         + "</article></body></html>"
     ).encode()
-    settings = dataclasses.replace(
-        _settings(tmp_path), request_deadline_s=0.6, read_timeout_s=0.6, max_body_bytes=8 << 20
+    settings = _settings(tmp_path).model_copy(
+        update={"request_deadline_s": 0.6, "read_timeout_s": 0.6, "max_body_bytes": 8 << 20}
     )
     started = time.monotonic()
     extract_page(heavy, "http://127.0.0.1/heavy")

@@ -1,7 +1,7 @@
 """A run killed with SIGKILL inside the load transaction leaves DuckDB as it was (issue #5).
 
 The child process runs the real pipeline on the sample site with one change: right
-after `store.load_run` has written articles, feeds, fetches and tags (inside its
+after `loader.load_run` has written articles, feeds, fetches and tags (inside its
 transaction), it reports how many articles it can see and then stalls. The test kills
 it at that moment, checks the database opens and holds nothing of that run, and then
 a normal run completes the work, loading every article exactly once.
@@ -22,12 +22,9 @@ import duckdb
 import pytest
 import yaml
 
-from policy_news.pipeline.stages import run_pipeline
+from policy_news.pipeline.runner import run_pipeline
 from policy_news.settings import Settings
-from policy_news.store import db as store
-from policy_news.store import html_archive
-
-pytestmark = pytest.mark.slow
+from policy_news.store import connection, html_archive
 
 REPO = Path(__file__).resolve().parents[2]
 KILLED_RUN = "cli__killed_during_load"
@@ -64,8 +61,8 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
 
-    from policy_news.store import db as store
-    from policy_news.pipeline.stages import run_pipeline
+    from policy_news.store import connection, loader
+    from policy_news.pipeline.runner import run_pipeline
     from policy_news.settings import get_settings
 
     db, staging, docs, feeds, run_id = sys.argv[1:6]
@@ -73,7 +70,7 @@ CHILD = textwrap.dedent(
         db_path=Path(db), staging_dir=Path(staging), docs_dir=Path(docs),
         allowed_private_nets=("127.0.0.1/32",), host_delay_s=0.0, extract_workers=1,
     )
-    original = store.upsert_tags
+    original = loader.upsert_tags
 
     def stall_inside_the_transaction(conn, *args, **kwargs):
         original(conn, *args, **kwargs)
@@ -81,7 +78,7 @@ CHILD = textwrap.dedent(
         print(f"IN_TRANSACTION {seen}", flush=True)
         time.sleep(300)  # the test kills us here; never reached COMMIT
 
-    store.upsert_tags = stall_inside_the_transaction
+    loader.upsert_tags = stall_inside_the_transaction
     run_pipeline(settings, Path(feeds), run_id=run_id)
     print("FINISHED", flush=True)
     """
@@ -166,7 +163,7 @@ def test_kill_during_load_leaves_db_consistent_and_next_run_completes(
 
     # The database opens (read-only and for writing) and holds nothing of the killed run.
     assert _counts(db) == before
-    with store.open_db(db) as conn:
+    with connection.open_db(db) as conn:
         for table, column in RUN_COLUMNS:
             leaked = conn.execute(
                 f"SELECT count(*) FROM {table} WHERE {column} = ?", [KILLED_RUN]

@@ -12,16 +12,7 @@ import pytest
 
 from policy_news.pipeline.retag import retag_articles
 from policy_news.settings import get_settings
-from policy_news.tagging.tagger import Tagger, get_tagger
-
-MIGRATION = (
-    Path(__file__).resolve().parents[2]
-    / "include"
-    / "policy_news"
-    / "store"
-    / "migrations"
-    / "001_initial.sql"
-)
+from policy_news.tagging.tagger import Tagger
 
 ARTICLES = [
     # id, title, text, published_at, fetched_at
@@ -58,10 +49,9 @@ ARTICLES = [
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "news.duckdb"
+def db(migrated_db: Path) -> Path:
+    path = migrated_db
     con = duckdb.connect(str(path))
-    con.execute(MIGRATION.read_text(encoding="utf-8"))
     now = datetime.now(UTC)
     for article_id, title, text, published, fetched in ARTICLES:
         con.execute(
@@ -72,11 +62,6 @@ def db(tmp_path: Path) -> Path:
         )
     con.close()
     return path
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return get_tagger()
 
 
 def _tagger_with_version(tmp_path: Path, version: str) -> Tagger:

@@ -109,7 +109,7 @@ def test_detached_text_gives_the_same_verdicts_records_and_rows(
     """The pipeline keeps the article text in Arrow (only its length is checked)."""
     import pyarrow as pa
 
-    from policy_news.pipeline.stages import _detach_text
+    from policy_news.pipeline.validate import _detach_text
 
     frames = frames_of(bad_rows())
     articles, text = _detach_text(pa.Table.from_pandas(frames["articles"], preserve_index=False))

@@ -13,11 +13,12 @@ import pytest
 
 from policy_news import staging
 from policy_news.models import Article, ArticleFailure, FeedFetch, FeedItem
+from policy_news.settings import get_settings
 from policy_news.sources.registry import FeedConfig
-from policy_news.store import db as store
+from policy_news.store import connection, loader, reads, schema, snapshot
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-MIGRATIONS_DIR = Path(store.__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(schema.__file__).resolve().parent / "migrations"
 FEED = FeedConfig(name="fixture", url="https://news.example.org/feed.rss")
 
 
@@ -63,7 +64,7 @@ def _load(
     articles: list[Article],
     fetches: list[FeedFetch] | None = None,
     failures: list[ArticleFailure] | None = None,
-) -> store.LoadInput:
+) -> loader.LoadInput:
     items = [
         FeedItem(
             article_id=a.article_id,
@@ -113,7 +114,7 @@ def _load(
         "quarantine": pa.table({"run_id": pa.array([], pa.string())}),
         "dq_results": pa.table({"run_id": pa.array([], pa.string())}),
     }
-    return store.LoadInput(
+    return loader.LoadInput(
         run_id=run_id,
         started_at=NOW,
         feeds=[FEED],
@@ -125,7 +126,7 @@ def _load(
 
 
 def _counts(db: Path) -> dict[str, int]:
-    with store.open_db(db, read_only=True) as conn:
+    with connection.open_db(db, read_only=True) as conn:
         return {
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
             for t in (
@@ -142,8 +143,8 @@ def _counts(db: Path) -> dict[str, int]:
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        assert store.migrate(conn) == []
+    with connection.open_db(db) as conn:
+        assert schema.migrate(conn) == []
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
     files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
     assert [v[0] for v in versions] == [int(p.name[:3]) for p in files]
@@ -153,52 +154,52 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
 def test_loading_the_same_run_twice_adds_no_rows(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
     load = _load("run-1", [_article("a1"), _article("a2", "Other text entirely. " * 20)])
-    with store.open_db(db) as conn:
-        store.load_run(conn, load)
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load)
     first = _counts(db)
-    with store.open_db(db) as conn:
-        store.load_run(conn, load)
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load)
     assert _counts(db) == first
     assert first["articles"] == 2 and first["article_topics"] == 2
 
 
 def test_a_later_run_updates_in_place_and_keeps_first_run_id(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        store.load_run(conn, _load("run-1", [_article("a1")]))
-        store.load_run(conn, _load("run-2", [_article("a1", "Updated text. " * 30)]))
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, _load("run-1", [_article("a1")]))
+        loader.load_run(conn, _load("run-2", [_article("a1", "Updated text. " * 30)]))
         row = conn.execute("SELECT first_run_id, last_run_id, text FROM articles").fetchall()
     assert row == [("run-1", "run-2", "Updated text. " * 30)]
 
 
 def test_failed_load_leaves_the_database_unchanged(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        store.load_run(conn, _load("run-1", [_article("a1")]))
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, _load("run-1", [_article("a1")]))
     before = _counts(db)
     bad = _load("run-2", [_article("b1")])
     bad.tables["article_topics"] = bad.tables["article_topics"].drop_columns(["evidence"])
-    with store.open_db(db) as conn, pytest.raises(duckdb.Error):
-        store.load_run(conn, bad)
+    with connection.open_db(db) as conn, pytest.raises(duckdb.Error):
+        loader.load_run(conn, bad)
     assert _counts(db) == before
 
 
 def test_syndicated_copy_is_linked_to_the_first_article(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        store.load_run(conn, _load("run-1", [_article("a1")]))
-        store.load_run(conn, _load("run-2", [_article("z9")]))  # same text, other URL
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, _load("run-1", [_article("a1")]))
+        loader.load_run(conn, _load("run-2", [_article("z9")]))  # same text, other URL
         rows = conn.execute("SELECT article_id, duplicate_of FROM articles ORDER BY 1").fetchall()
     assert rows == [("a1", None), ("z9", "a1")]
 
 
 def test_feed_is_auto_disabled_after_repeated_hard_failures(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        for i in range(store.HARD_FAILURES_TO_DISABLE):
-            store.load_run(conn, _load(f"run-{i}", [], [_fetch(f"run-{i}", 410, "error")]))
+    with connection.open_db(db) as conn:
+        for i in range(loader.HARD_FAILURES_TO_DISABLE):
+            loader.load_run(conn, _load(f"run-{i}", [], [_fetch(f"run-{i}", 410, "error")]))
         health = conn.execute("SELECT health, auto_disabled_reason FROM feed_health").fetchone()
-        due = store.feeds_due(conn, [FEED], NOW + timedelta(hours=1))
+        due = reads.feeds_due(conn, [FEED], NOW + timedelta(hours=1))
     assert health is not None and health[0] == "auto_disabled"
     assert "5 consecutive hard failures" in health[1]
     assert due == []
@@ -219,13 +220,13 @@ def test_failures_count_attempts_across_runs_not_reloads(tmp_path: Path) -> None
         http_status=None,
         failed_at=NOW,
     )
-    with store.open_db(db) as conn:
-        store.load_run(conn, _load("run-1", [], failures=[failure]))
-        store.load_run(conn, _load("run-1", [], failures=[failure]))
-        store.load_run(conn, _load("run-2", [], failures=[failure]))
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, _load("run-1", [], failures=[failure]))
+        loader.load_run(conn, _load("run-1", [], failures=[failure]))
+        loader.load_run(conn, _load("run-2", [], failures=[failure]))
         attempts = conn.execute("SELECT attempts FROM fetch_failures").fetchone()
-        retry = store.retryable_failures(conn, max_attempts=3)
-        exhausted = store.exhausted_failures(conn, ["f1"], max_attempts=2)
+        retry = reads.retryable_failures(conn, max_attempts=3)
+        exhausted = reads.exhausted_failures(conn, ["f1"], max_attempts=2)
     assert attempts == (2,)
     assert retry.column("article_id").to_pylist() == ["f1"]
     assert exhausted == {"f1"}
@@ -233,13 +234,13 @@ def test_failures_count_attempts_across_runs_not_reloads(tmp_path: Path) -> None
 
 def test_snapshot_is_readable_while_the_main_file_is_locked(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        store.load_run(conn, _load("run-1", [_article("a1")]))
-    snapshot = store.publish_snapshot(db)
-    with store.open_db(db):  # this process now holds the writer lock
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, _load("run-1", [_article("a1")]))
+    published = snapshot.publish_snapshot(db)
+    with connection.open_db(db):  # this process now holds the writer lock
         code = textwrap.dedent(f"""
             import duckdb
-            print(duckdb.connect({str(snapshot)!r}, read_only=True)
+            print(duckdb.connect({str(published)!r}, read_only=True)
                   .execute('select count(*) from articles').fetchone()[0])
         """)
         out = subprocess.run(
@@ -251,7 +252,7 @@ def test_snapshot_is_readable_while_the_main_file_is_locked(tmp_path: Path) -> N
 
 def test_writer_waits_for_a_lock_then_gives_up_with_a_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
-    with store.open_db(db):
+    with connection.open_db(db):
         pass
     holder = subprocess.Popen(
         [
@@ -266,10 +267,10 @@ def test_writer_waits_for_a_lock_then_gives_up_with_a_clear_error(tmp_path: Path
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         started = time.monotonic()
-        with pytest.raises(store.DatabaseBusyError, match="stayed locked"):
-            store.connect(db, deadline_s=0.5)
+        with pytest.raises(connection.DatabaseBusyError, match="stayed locked"):
+            connection.connect(db, deadline_s=0.5)
         assert time.monotonic() - started < 5
-        conn = store.connect(db, deadline_s=20)  # succeeds once the holder exits
+        conn = connection.connect(db, deadline_s=20)  # succeeds once the holder exits
         conn.close()
     finally:
         holder.kill()
@@ -280,17 +281,17 @@ def test_polling_follows_each_feeds_rhythm(tmp_path: Path) -> None:
     from datetime import timedelta
 
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
-        store.load_run(conn, _load("run-1", [], [_fetch("run-1")]))
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, _load("run-1", [], [_fetch("run-1")]))
         interval, next_poll = conn.execute(
             "SELECT poll_interval_minutes, next_poll_at FROM feeds"
         ).fetchone()
         just_after = NOW + timedelta(minutes=1)
-        assert interval == store.MIN_POLL_MINUTES
-        assert next_poll == NOW + timedelta(minutes=store.MIN_POLL_MINUTES)
-        assert store.feeds_due(conn, [FEED], just_after) == []
-        assert store.feeds_due(conn, [FEED], just_after, poll_all=True) == [FEED]
-        assert store.feeds_due(conn, [FEED], next_poll) == [FEED]
+        assert interval == get_settings().min_poll_minutes
+        assert next_poll == NOW + timedelta(minutes=get_settings().min_poll_minutes)
+        assert reads.feeds_due(conn, [FEED], just_after) == []
+        assert reads.feeds_due(conn, [FEED], just_after, poll_all=True) == [FEED]
+        assert reads.feeds_due(conn, [FEED], next_poll) == [FEED]
 
 
 def test_a_feed_with_new_items_twice_a_day_is_polled_less_often(tmp_path: Path) -> None:
@@ -298,11 +299,11 @@ def test_a_feed_with_new_items_twice_a_day_is_polled_less_often(tmp_path: Path) 
     from datetime import timedelta
 
     db = tmp_path / "x.duckdb"
-    with store.open_db(db) as conn:
+    with connection.open_db(db) as conn:
         for i in range(4):
             fetch = replace(
                 _fetch(f"run-{i}"), fetched_at=NOW + timedelta(hours=12 * i), items_new=3
             )
-            store.load_run(conn, _load(f"run-{i}", [], [fetch]))
+            loader.load_run(conn, _load(f"run-{i}", [], [fetch]))
         interval = conn.execute("SELECT poll_interval_minutes FROM feeds").fetchone()[0]
     assert interval == 360  # 12 h rhythm -> every 6 h, the cap

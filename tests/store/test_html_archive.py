@@ -9,8 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from policy_news import staging
-from policy_news.store import db as store
-from policy_news.store import html_archive
+from policy_news.store import connection, html_archive
 
 
 def _stage(path: Path, ids: list[str]) -> str:
@@ -60,7 +59,7 @@ def test_sweep_removes_only_unregistered_files(tmp_path: Path) -> None:
     orphan = html_archive.write_run("crashed", files, pa.array(["b"]), db)
     assert kept and orphan
     (html_archive.archive_dir(db) / "half.parquet.tmp").write_bytes(b"x")
-    with store.open_db(db) as conn:
+    with connection.open_db(db) as conn:
         conn.execute("INSERT INTO html_archive VALUES ('kept', ?, 1, 1, now())", [kept.file_name])
         removed = html_archive.sweep_orphans(conn, db)
     assert sorted(removed) == sorted([orphan.file_name, "half.parquet.tmp"])

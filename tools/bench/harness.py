@@ -231,7 +231,7 @@ def max_dag_tasks() -> int:
 
 def predicted_tasks(content: Content, site: SiteSpec) -> int:
     """Task instances of one DAG run for this site: the mapped groups are bounded by settings."""
-    from policy_news.pipeline.stages import partition_by_host
+    from policy_news.pipeline.partition import partition_by_host
     from policy_news.sources.urls import normalise_url
 
     settings = get_settings()

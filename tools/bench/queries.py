@@ -1,6 +1,6 @@
 """Analyst queries over a synthetic database of 1,000,000 articles with the real schema.
 
-The database is made by the project's own migrations (`store.open_db`), then filled
+The database is made by the project's own migrations (`connection.open_db`), then filled
 in bulk with DuckDB SQL (`range()` + `random()`): two years of articles, a fifth of
 them relevant, 1-3 current subtopics per relevant article, places (states, cities),
 agencies, programs and counts as facts, an older taxonomy version's rows beside the
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from policy_news.store import db as store
+from policy_news.store import connection
 
 SUBTOPICS = [
     "arrests_operations",
@@ -112,7 +112,7 @@ def build(db_path: Path, articles: int, seed: float = 0.42) -> dict[str, Any]:
     for suffix in ("", ".wal"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     started = time.perf_counter()
-    with store.open_db(db_path) as conn:
+    with connection.open_db(db_path) as conn:
         conn.execute("SET enable_progress_bar = false")
         conn.execute(f"SELECT setseed({seed})")
         conn.execute(
@@ -230,7 +230,7 @@ QUERIES = {
 def time_queries(db_path: Path, repeats: int = 3) -> dict[str, Any]:
     """Each query: first (cold) run and median of `repeats` warm runs, rows returned."""
     out: dict[str, Any] = {}
-    conn = store.connect(db_path, read_only=True)
+    conn = connection.connect(db_path, read_only=True)
     try:
         for name, sql in QUERIES.items():
             times = []

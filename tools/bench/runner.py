@@ -42,8 +42,8 @@ def run_once(
 
     t0 = time.perf_counter()
     from policy_news.extract import articles
-    from policy_news.pipeline import stages as pipeline
-    from policy_news.store import db as store
+    from policy_news.pipeline import runner as pipeline
+    from policy_news.store import connection
     from policy_news.tagging.tagger import get_tagger
 
     settings = bench_settings(workdir, overrides)
@@ -74,7 +74,7 @@ def run_once(
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["POLICY_NEWS_BENCH_PROFILE"])
-    with store.open_db(settings.db_path, read_only=True) as conn:
+    with connection.open_db(settings.db_path, read_only=True) as conn:
         row = conn.execute(
             "SELECT timings, articles_loaded, items_new FROM pipeline_runs WHERE run_id = ?",
             [summary.run_id],

@@ -19,6 +19,9 @@ from policy_news.tagging.tagger import Tagger, result_rows
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from policy_news.pipeline.contracts import RetagResult
+    from policy_news.settings import Settings
+
 BATCH_SIZE = 2_000
 
 TOPIC_COLUMNS = (
@@ -196,3 +199,49 @@ def _update_articles(con: Any, relevance: list[dict[str, Any]]) -> None:
         )
     finally:
         con.unregister("_retag_current")
+
+
+def taxonomy_file_for(version: str | None, settings: Settings) -> Path:
+    """The taxonomy YAML declaring `version` (any file in the taxonomy folder); None = configured."""
+    import yaml
+
+    if not version:
+        return settings.taxonomy_path
+    folder = settings.taxonomy_path.parent
+    declared: dict[Path, str] = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        declared[path] = str(data.get("version"))
+        if declared[path] == version:
+            return path
+    found = ", ".join(sorted(declared.values()))
+    raise ValueError(f"no taxonomy file in {folder} declares version {version!r} (found: {found})")
+
+
+def retag_stored(
+    settings: Settings,
+    *,
+    taxonomy_path: Path | None = None,
+    taxonomy_version: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    make_current: bool = True,
+) -> RetagResult:
+    """Re-tag stored articles under a taxonomy (a file, or the file declaring a version),
+    then publish a fresh analyst snapshot. What the retag DAG and `policy-news retag` run."""
+    from policy_news.store.snapshot import publish_snapshot
+    from policy_news.tagging.tagger import get_tagger
+
+    path = taxonomy_path or taxonomy_file_for(taxonomy_version, settings)
+    tagger = get_tagger(path)
+    counts = retag_articles(settings.db_path, tagger, since, until, make_current=make_current)
+    publish_snapshot(settings.db_path)
+    return {
+        "taxonomy_version": tagger.version,
+        "articles": counts["articles"],
+        "relevant": counts["relevant"],
+        "topic_rows": counts["topic_rows"],
+        "fact_rows": counts["fact_rows"],
+        "relevance_rows": counts["relevance_rows"],
+        "deleted_rows": counts["deleted_rows"],
+    }

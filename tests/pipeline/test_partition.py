@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policy_news.pipeline.stages import interleave_by_host, partition_by_host
+from policy_news.pipeline.partition import interleave_by_host, partition_by_host
 
 
 def _urls(hosts: int, per_host: int) -> list[str]:
@@ -45,7 +45,7 @@ def test_rejoined_text_follows_its_rows_across_windows_and_chunks(tmp_path) -> N
     import pyarrow as pa
 
     from policy_news import staging
-    from policy_news.pipeline.stages import _write_rejoined
+    from policy_news.pipeline.validate import _write_rejoined
 
     n = 23
     ids = [f"a{i:02d}" for i in range(n)]

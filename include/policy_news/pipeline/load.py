@@ -1,0 +1,100 @@
+"""Stage 7: the single writer: one transaction, upserts, then a fresh analyst snapshot."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
+
+from policy_news import staging
+from policy_news.pipeline.run_folder import manifest_feeds, read_manifest
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from policy_news.pipeline.contracts import LoadResult, RunStats, ValidatedRun
+    from policy_news.settings import Settings
+    from policy_news.store.loader import LoadInput
+
+
+def load_input(
+    manifest: Mapping[str, Any],
+    tables: dict[str, pa.Table],
+    stats: Mapping[str, Any],
+    settings: Settings,
+) -> LoadInput:
+    """What the store writes for a run: its tables, feeds, taxonomy version and stats."""
+    from policy_news.store.loader import LoadInput
+    from policy_news.tagging.tagger import get_tagger
+
+    tagger = get_tagger(settings.taxonomy_path)
+    return LoadInput(
+        run_id=manifest["run_id"],
+        started_at=datetime.fromisoformat(manifest["started_at"]),
+        feeds=manifest_feeds(dict(manifest)),
+        tables=tables,
+        taxonomy_version=tagger.version,
+        taxonomy_definition=getattr(tagger, "definition", None),
+        run_stats={**stats, "trigger": manifest.get("trigger")},
+    )
+
+
+def load_run(run_dir: Path, validated: ValidatedRun, settings: Settings) -> LoadResult:
+    """Load the rows that passed the checks, archive the run's pages, publish the snapshot."""
+    import pyarrow.parquet as pq
+
+    from policy_news.pipeline.memory import tune_allocators
+    from policy_news.store import connection, html_archive, loader
+    from policy_news.store.snapshot import publish_snapshot
+
+    tune_allocators()
+    started = time.perf_counter()
+    validation = validated["validation"]
+    paths = validation["validated"]
+    tables: dict[str, pa.Table] = {
+        kind: staging.read(kind, [paths[kind]] if kind in paths else []) for kind in staging.SCHEMAS
+    }
+    # items_new per feed is known only after de-duplication; the fetch rows get it here.
+    new_per_feed = json.loads((run_dir / "new_per_feed.json").read_text())
+    fetches = tables["feed_fetches"].to_pylist()
+    for row in fetches:
+        row["items_new"] = new_per_feed.get(row["feed_name"], 0)
+    tables["feed_fetches"] = staging.to_table("feed_fetches", fetches)
+    tables["quarantine"] = pq.read_table(validation["quarantine"])
+    tables["dq_results"] = pq.read_table(validation["dq_results"])
+    articles = tables["articles"]
+    stats: RunStats = {
+        **validated["stats"],
+        "articles_loaded": articles.num_rows,
+        "relevant_loaded": int(pc.sum(articles.column("relevant")).as_py() or 0),
+        "quarantined": validation["quarantined"],
+        "checks_passed": validation["checks_passed"],
+        "checks_failed": validation["checks_failed"],
+    }
+    load = load_input(read_manifest(run_dir), tables, stats, settings)
+    with connection.open_db(settings.db_path) as conn:
+        # Written while this process holds the database, so no other loader sweeps it
+        # before our transaction registers it.
+        load.archived = html_archive.write_run(
+            load.run_id, validation["html_files"], articles.column("article_id"), settings.db_path
+        )
+        counts = loader.load_run(conn, load)
+        html_archive.sweep_orphans(conn, settings.db_path)
+    snapshot = publish_snapshot(settings.db_path)
+    return {
+        "articles": counts["articles"],
+        "topics": counts["topics"],
+        "facts": counts["facts"],
+        "failures": counts["failures"],
+        "quarantined": counts["quarantined"],
+        "relevant": stats["relevant_loaded"],
+        "snapshot": str(snapshot),
+        "db": str(settings.db_path),
+        "seconds": round(time.perf_counter() - started, 3),
+    }

@@ -1,0 +1,116 @@
+"""The loader's SQL: upserts keyed by each table's natural key, feed health, poll rhythm."""
+
+from __future__ import annotations
+
+SQL_FEEDS = """
+INSERT INTO feeds (feed_name, url, enabled, config, added_at, updated_at)
+SELECT name, url, enabled, config, $now, $now FROM staged_feed_config
+ON CONFLICT (feed_name) DO UPDATE SET
+    url = excluded.url, enabled = excluded.enabled, config = excluded.config,
+    updated_at = excluded.updated_at,
+    -- a feed whose URL was fixed deserves a fresh start
+    consecutive_hard_failures = CASE WHEN feeds.url <> excluded.url THEN 0
+        ELSE feeds.consecutive_hard_failures END,
+    auto_disabled_at = CASE WHEN feeds.url <> excluded.url THEN NULL ELSE feeds.auto_disabled_at END,
+    auto_disabled_reason = CASE WHEN feeds.url <> excluded.url THEN NULL
+        ELSE feeds.auto_disabled_reason END
+"""
+
+SQL_FEED_FETCHES = """
+INSERT OR REPLACE INTO feed_fetches
+SELECT run_id, feed_name, feed_url, fetched_at, outcome, http_status, bytes, etag, last_modified,
+       body_hash, items_seen, items_new, error_kind, error, duration_ms
+FROM staged_feed_fetches
+"""
+
+# Health bookkeeping per feed from this run's fetch (hard failures: 404/410/DNS).
+SQL_FEED_HEALTH = """
+UPDATE feeds SET
+    etag = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.etag ELSE feeds.etag END,
+    last_modified = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.last_modified
+        ELSE feeds.last_modified END,
+    body_hash = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.body_hash ELSE feeds.body_hash END,
+    last_fetch_at = f.fetched_at,
+    last_success_at = CASE WHEN f.outcome <> 'error' THEN f.fetched_at ELSE feeds.last_success_at END,
+    last_new_item_at = CASE WHEN f.items_new > 0 THEN f.fetched_at ELSE feeds.last_new_item_at END,
+    consecutive_failures = CASE WHEN f.outcome = 'error' THEN feeds.consecutive_failures + 1 ELSE 0 END,
+    consecutive_hard_failures = CASE WHEN f.hard THEN feeds.consecutive_hard_failures + 1 ELSE 0 END,
+    auto_disabled_at = CASE
+        WHEN NOT f.hard THEN NULL
+        WHEN feeds.consecutive_hard_failures + 1 >= $limit
+            THEN coalesce(feeds.auto_disabled_at, f.fetched_at)
+        ELSE NULL END,
+    auto_disabled_reason = CASE
+        WHEN NOT f.hard THEN NULL
+        WHEN feeds.consecutive_hard_failures + 1 >= $limit
+            THEN (feeds.consecutive_hard_failures + 1)::VARCHAR || ' consecutive hard failures, last: '
+                 || coalesce(f.error, 'HTTP ' || f.http_status::VARCHAR)
+        ELSE NULL END,
+    next_poll_at = CASE
+        WHEN f.hard AND feeds.consecutive_hard_failures + 1 >= $limit THEN f.fetched_at + $recheck
+        ELSE NULL END
+FROM (
+    SELECT *, coalesce(http_status IN (404, 410) OR error_kind = 'dns', FALSE) AS hard
+    FROM staged_feed_fetches
+) AS f
+WHERE feeds.feed_name = f.feed_name
+"""
+
+SQL_POLL_RHYTHM = """
+UPDATE feeds SET
+    poll_interval_minutes = r.minutes,
+    next_poll_at = feeds.last_fetch_at + to_minutes(r.minutes)
+FROM (
+    SELECT feed_name,
+           CASE WHEN count(*) FILTER (WHERE items_new > 0) >= 3 THEN
+               least($max, greatest($min, (epoch(max(fetched_at) FILTER (WHERE items_new > 0)
+                   - min(fetched_at) FILTER (WHERE items_new > 0)) / 60
+                   / (count(*) FILTER (WHERE items_new > 0) - 1) / 2)::INTEGER))
+           ELSE $min END AS minutes
+    FROM feed_fetches
+    WHERE fetched_at > $now - INTERVAL 30 DAY
+      AND feed_name IN (SELECT feed_name FROM staged_feed_fetches)
+    GROUP BY feed_name
+) AS r
+WHERE feeds.feed_name = r.feed_name AND feeds.auto_disabled_at IS NULL
+"""
+
+ARTICLE_COLUMNS = (
+    "article_id, url, final_url, feed_name, title, summary, text, author, site_name, language, "
+    "published_at, date_source, fetched_at, http_status, content_hash"
+)
+
+SQL_ARTICLES = f"""
+INSERT INTO articles ({ARTICLE_COLUMNS}, word_count, relevant, relevance_score, taxonomy_version,
+                      first_run_id, last_run_id, loaded_at)
+SELECT {ARTICLE_COLUMNS}, len(string_split_regex(trim(text), '\\s+')), relevant, relevance_score,
+       taxonomy_version, $run_id, $run_id, $now
+FROM staged_articles
+ON CONFLICT (article_id) DO UPDATE SET
+    url = excluded.url, final_url = excluded.final_url, title = excluded.title,
+    summary = excluded.summary, text = excluded.text, author = excluded.author,
+    site_name = excluded.site_name, language = excluded.language,
+    published_at = excluded.published_at, date_source = excluded.date_source,
+    fetched_at = excluded.fetched_at, http_status = excluded.http_status,
+    content_hash = excluded.content_hash, word_count = excluded.word_count,
+    relevant = excluded.relevant, relevance_score = excluded.relevance_score,
+    taxonomy_version = excluded.taxonomy_version, last_run_id = excluded.last_run_id,
+    loaded_at = excluded.loaded_at
+"""
+
+# Syndicated copies: same words under another URL point at the first one we stored.
+SQL_DUPLICATES = """
+UPDATE articles SET duplicate_of = d.original
+FROM (
+    SELECT a.article_id,
+           (SELECT b.article_id FROM articles b
+            WHERE b.content_hash = a.content_hash AND b.article_id <> a.article_id
+              AND (b.fetched_at, b.article_id) < (a.fetched_at, a.article_id)
+            ORDER BY b.fetched_at, b.article_id LIMIT 1) AS original
+    FROM articles a
+    WHERE a.article_id IN (SELECT article_id FROM staged_articles) AND a.content_hash IS NOT NULL
+) AS d
+WHERE articles.article_id = d.article_id AND d.original IS NOT NULL
+"""
+
+SQL_RUN = "INSERT OR REPLACE INTO pipeline_runs VALUES (" + ", ".join(["?"] * 19) + ")"
