@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pytest
@@ -53,7 +55,8 @@ class _EphemeralController(Controller):
     """Controller on port 0: learn the port the OS picked before the readiness probe."""
 
     def _trigger_server(self) -> None:
-        self.port = self.server.sockets[0].getsockname()[1]
+        server = cast("asyncio.Server", self.server)
+        self.port = server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
 
