@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
-from policy_news.store import db as store
+from policy_news.store import schema
 
-MIGRATIONS_DIR = Path(store.__file__).resolve().parent / "migrations"
+MIGRATIONS_DIR = Path(schema.__file__).resolve().parent / "migrations"
 
 
 @dataclass
