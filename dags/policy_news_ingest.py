@@ -10,7 +10,9 @@ at a time (DuckDB has a single writer).
 
 **Graph:** `plan_run` → `fetch_feeds` (mapped over host-partitioned feed groups) →
 `select_new_items` → `fetch_articles` (mapped over a fixed number of item groups) →
-`tag_articles` (mapped) → `validate_batch` → `load_duckdb`.
+`tag_articles` (mapped) → `validate_batch` → `load_duckdb`, then the teardown
+`alert_operators` (mail on a blocked load, feeds turned bad, subtopic spikes; once a day
+per condition; a task failing its last retry mails through the failure callback).
 Records move between tasks as Parquet files in a run folder; XCom carries paths and
 counts only (the contracts in `policy_news.pipeline.contracts`). The task count does
 not grow with the number of articles.
@@ -29,7 +31,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import pendulum
-from airflow.sdk import Param, XComArg, dag, get_current_context, task
+from airflow.sdk import Param, XComArg, dag, get_current_context, task, teardown
 
 from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
 from policy_news.settings import get_settings
@@ -154,11 +156,22 @@ def policy_news_ingest() -> None:
 
         return load_run(_run_dir(), validated, get_settings())
 
+    # A teardown, not an all_done task: it runs after a blocked validation too, yet the
+    # run's state still follows the pipeline's tasks, so a blocked run stays failed.
+    @teardown
+    @task
+    def alert_operators() -> dict[str, list[str]]:
+        """Mail operators: a blocked load, feeds turned bad, subtopic spikes (once a day each)."""
+        from policy_news.alerts.run import alert_operators as check
+
+        result = check(get_settings())
+        return {"sent": result.sent, "already_sent": result.already_sent}
+
     feed_results = fetch_feeds.expand(batch=plan_run())
     fetched = fetch_articles.expand(batch=select_new_items(_resolved(feed_results)))
     tagged = tag_articles.expand(fetched=fetched)
     validated = validate_batch(_resolved(feed_results), _resolved(fetched), _resolved(tagged))
-    load_duckdb(_resolved(validated))
+    load_duckdb(_resolved(validated)) >> alert_operators()
 
 
 policy_news_ingest()

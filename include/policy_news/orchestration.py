@@ -32,10 +32,22 @@ def log_task_failure(context: Any) -> None:
     )
 
 
+def on_task_failure(context: Any) -> None:
+    """Log the failure; mail operators when the task has failed for good (once a day per task)."""
+    log_task_failure(context)
+    try:
+        from policy_news.alerts.run import notify_failure
+        from policy_news.settings import get_settings
+
+        notify_failure(context, get_settings())
+    except Exception:  # a callback must never hide the task's own failure
+        log.exception("could not send the task-failure alert")
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "policy-news",
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
-    "on_failure_callback": log_task_failure,
+    "on_failure_callback": on_task_failure,
 }

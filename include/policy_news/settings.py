@@ -94,7 +94,15 @@ class Settings(BaseSettings):
     min_poll_minutes: int = 15
     max_poll_minutes: int = 360
 
-    @field_validator("allowed_private_nets", mode="before")
+    # Operator alerts (see docs/operations-alerts.md): recipients, and the Airflow
+    # Connection of the mail server (AIRFLOW_CONN_POLICY_NEWS_SMTP). No recipients: no mail.
+    alert_emails: Annotated[tuple[str, ...], NoDecode] = ()
+    alert_smtp_conn_id: str = "policy_news_smtp"
+    alert_from_email: str | None = None
+    spike_k: float = 3.0
+    spike_min_count: int = 5
+
+    @field_validator("allowed_private_nets", "alert_emails", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

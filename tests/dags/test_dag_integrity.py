@@ -72,7 +72,14 @@ def test_only_the_loader_and_checks_write(dag_bag) -> None:
         "tag_articles",
         "validate_batch",
         "load_duckdb",
+        "alert_operators",
     }
+
+
+def test_alerts_run_as_a_teardown_so_a_blocked_run_stays_failed(dag_bag) -> None:
+    task = dag_bag.dags["policy_news_ingest"].get_task("alert_operators")
+    assert task.is_teardown
+    assert "load_duckdb" in task.upstream_task_ids
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS_DIR.glob("*.py")), ids=lambda p: p.name)

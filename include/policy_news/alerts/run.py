@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     import duckdb
 
+    from policy_news.settings import Settings
+
 log = logging.getLogger(__name__)
 
 # validate_batch fails with this when a blocking check fails; the blocked-load alert
@@ -181,3 +183,33 @@ def notify_task_failure(
             marker.unlink(missing_ok=True)  # the next failure may try again
         return False
     return True
+
+
+def alert_operators(settings: Settings) -> AlertCheck:
+    """The check after a run's load (or its blocked validation), with the configured mail.
+
+    Writes its bookkeeping to DuckDB, so it runs where the loader runs.
+    """
+    from policy_news.store.connection import open_db
+
+    rule = conditions.SpikeRule(k=settings.spike_k, min_count=settings.spike_min_count)
+    with open_db(settings.db_path) as conn:
+        return check_and_notify(
+            conn,
+            recipients=settings.alert_emails,
+            smtp_conn_id=settings.alert_smtp_conn_id,
+            from_email=settings.alert_from_email,
+            spike_rule=rule,
+            docs_dir=settings.docs_dir,
+        )
+
+
+def notify_failure(context: Mapping[str, Any], settings: Settings) -> bool:
+    """`notify_task_failure` with the configured mail; markers sit beside the staged runs."""
+    return notify_task_failure(
+        context,
+        recipients=settings.alert_emails,
+        marker_dir=settings.staging_dir / "alerts",
+        smtp_conn_id=settings.alert_smtp_conn_id,
+        from_email=settings.alert_from_email,
+    )
