@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from policy_news.settings import get_settings
+from policy_news.settings import get_settings, project_home
 from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR, serve
 
 EXAMPLE_QUERY = """SELECT t.subtopic, count(*) AS articles, any_value(t.evidence) AS example_evidence
@@ -26,7 +26,13 @@ def _airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
         log.write(f"\n$ airflow {' '.join(args)}\n")
         log.flush()
         airflow = Path(sys.executable).with_name("airflow")
-        return subprocess.call([str(airflow), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.call(
+            [str(airflow), *args],
+            env=env,
+            cwd=project_home(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _summary(db_path: Path) -> None:

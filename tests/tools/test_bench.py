@@ -1,4 +1,4 @@
-"""Smoke tests of the benchmark harness (issue #6): tiny sizes, no timing assertions."""
+"""Smoke tests of the benchmark harness: tiny sizes, no timing assertions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tools.bench import harness, naive, quality
-from tools.bench.site import Content, ServerSpec, SiteSpec, corpus_dir, running
+from tools.bench import core_seconds, harness, naive, quality
+from tools.bench.site import running
+from tools.bench.site_content import Content, ServerSpec, SiteSpec, corpus_dir
 
 
 def test_site_serves_feeds_articles_and_304_on_many_addresses() -> None:
@@ -50,6 +51,7 @@ def test_token_f1() -> None:
     assert quality.token_f1("", "x") == (0.0, 0.0, 0.0)
 
 
+@pytest.mark.slow  # runs the bench end to end on a tiny site (a minute or more)
 def test_harness_smoke_run_writes_all_result_keys(tmp_path: Path) -> None:
     out, chart = tmp_path / "results.json", tmp_path / "chart.png"
     code = harness.main(
@@ -70,6 +72,7 @@ def test_harness_smoke_run_writes_all_result_keys(tmp_path: Path) -> None:
             "2000",
             "--tag-seconds",
             "0.2",
+            "--skip-small",
             "--skip-airflow",
             "--skip-quality",
             "--json",
@@ -132,7 +135,7 @@ def test_cost_budget_accounts_for_every_core_second() -> None:
         },
     }
     startups = {"extraction_worker": 0.7, "validation_process": 3.6}
-    budget = harness.cost_budget(run, startups, cores=2, tagging_per_s=1000.0)
+    budget = core_seconds.cost_budget(run, startups, cores=2, tagging_per_s=1000.0)
     parts = budget["parts_core_s"]
     assert budget["budget_core_s"] == 10.0  # 0.25 x 40 core-s of trafilatura
     assert sum(parts.values()) + 40.0 == pytest.approx(70.0)  # 2 cores x 35 s
@@ -142,7 +145,7 @@ def test_cost_budget_accounts_for_every_core_second() -> None:
     assert parts[rest] == pytest.approx(2.0)
     # (40 + 5 extras + 1.4 + 3.6 start-ups + 1 tagging) / 40
     assert budget["floor_ratio"] == pytest.approx(1.275)
-    assert harness.cost_budget(run, startups, cores=2)["floor_ratio"] == pytest.approx(1.25)
+    assert core_seconds.cost_budget(run, startups, cores=2)["floor_ratio"] == pytest.approx(1.25)
 
 
 def harness_queries() -> list[str]:

@@ -16,9 +16,17 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policy_news.settings import project_home
+from tools.bench.report import say
+from tools.bench.scenarios import predicted_tasks
+from tools.bench.site_content import feeds_yaml
+
+if TYPE_CHECKING:
+    import argparse
+
+    from tools.bench.site_content import Content, SiteSpec
 
 
 def _airflow_env(
@@ -181,3 +189,74 @@ def compare(
         else None
     )
     return result
+
+
+def section_airflow(
+    results: dict[str, Any],
+    work: Path,
+    content: Content,
+    air: SiteSpec,
+    air_small: SiteSpec | None,
+    delay: float,
+    runs: list[dict[str, Any]],
+    args: argparse.Namespace,
+) -> None:
+    """The DAG-vs-CLI comparison for `make bench`, with the DAG's task counts per site."""
+    say(
+        f"\n== Airflow: `airflow dags test` vs `policy-news run`, {air.articles} articles "
+        f"({air.feeds} feeds, {air.hosts} hosts)"
+        + (f"; a second DAG run on {air_small.articles} ==" if air_small else " ==")
+    )
+    feeds_air = work / "feeds_air.yaml"
+    feeds_air.write_text(feeds_yaml(content, content.sites[air.name]))
+    feeds_small = None
+    if air_small is not None:
+        feeds_small = work / "feeds_airsmall.yaml"
+        feeds_small.write_text(feeds_yaml(content, content.sites[air_small.name]))
+    env = {
+        "POLICY_NEWS_ALLOWED_PRIVATE_NETS": "127.0.0.0/8",
+        "POLICY_NEWS_HOST_DELAY_S": str(delay),
+    }
+    if args.extract_workers:
+        env["POLICY_NEWS_EXTRACT_WORKERS"] = str(args.extract_workers)
+    af = compare(work / "airflow", feeds_air, feeds_small, env)
+    af["predicted_tasks"] = {
+        air.name: predicted_tasks(content, content.sites[air.name]),
+        **(
+            {air_small.name: predicted_tasks(content, content.sites[air_small.name])}
+            if air_small
+            else {}
+        ),
+        **{r["site"]["name"]: r["predicted_dag_tasks"] for r in runs},
+    }
+    dag = af["dag"]
+    longest: dict[str, float] = {}
+    for name, seconds in dag.get("tasks_s", {}).items():
+        base = name.split("[", 1)[0]
+        longest[base] = max(longest.get(base, 0.0), seconds)
+    # `dags test` runs mapped task instances one after another; a scheduler with
+    # parallelism >= the map width runs them side by side.
+    af["dag_with_parallel_mapped_tasks_s"] = round(
+        dag["wall_s"] - dag.get("sum_tasks_s", 0.0) + sum(longest.values()), 2
+    )
+    af["ratio_with_parallel_mapped_tasks"] = (
+        round(af["dag_with_parallel_mapped_tasks_s"] / af["cli"]["wall_s"], 2)
+        if af["cli"]["wall_s"]
+        else None
+    )
+    results["airflow"] = af
+    counts = [c["tasks"] for c in af["task_counts"]]
+    say(
+        f"DAG run {af['dag']['wall_s']:.1f} s ({af['dag']['articles_loaded']} loaded) vs CLI "
+        f"{af['cli']['wall_s']:.1f} s ({af['cli']['articles_loaded']} loaded): ratio {af['ratio']}; "
+        f"task instances per DAG run: {counts} for "
+        f"{[air.articles] + ([air_small.articles] if air_small else [])} articles; "
+        f"predicted from the settings for every site: {af['predicted_tasks']}"
+    )
+    say(
+        f"inside tasks {dag.get('sum_tasks_s')} s (mapped instances one after another: "
+        f"{dag.get('tasks_s')}); outside tasks (Airflow itself: start, parse, state) "
+        f"{dag.get('outside_tasks_s')} s; with the mapped instances side by side the run would "
+        f"take ~{af['dag_with_parallel_mapped_tasks_s']} s = "
+        f"{af['ratio_with_parallel_mapped_tasks']}x the CLI"
+    )

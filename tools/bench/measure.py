@@ -128,6 +128,27 @@ class CpuWindow:
         return {"wall_s": round(self.wall, 3), "per_core": per_core}
 
 
+def tree_cpu_total_s(proc: psutil.Process) -> float:
+    """CPU seconds (user + system) a process tree has used so far, exited members included.
+
+    A process that was waited for adds its CPU to its parent's `children_*` times; the
+    forkserver waits for the pool workers it forked, so summing every living member's own
+    and reaped children's times counts each process once, however briefly it lived.
+    """
+    total = 0.0
+    try:
+        members = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    for member in members:
+        try:
+            t = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 def proc_cpu_s(pid: int) -> float:
     try:
         t = psutil.Process(pid).cpu_times()
@@ -143,13 +164,16 @@ def run_measured(
     timeout_s: float = 900,
     other_pids: Sequence[int] = (),
     log_path: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Run `cmd`, sampling its tree's RSS and the machine's per-core CPU; returns the figures."""
     others0 = {pid: proc_cpu_s(pid) for pid in other_pids}
     log: Any = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     try:
         with CpuWindow() as cpu:
-            proc = subprocess.Popen(list(cmd), env=env or dict(os.environ), stdout=log, stderr=log)
+            proc = subprocess.Popen(
+                list(cmd), env=env or dict(os.environ), cwd=cwd, stdout=log, stderr=log
+            )
             with TreeSampler(proc.pid) as sampler:
                 try:
                     rc = proc.wait(timeout=timeout_s)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tools.bench.site import Content
+    from tools.bench.site_content import Content
 
 
 def pick_feeds(content: Content, site_name: str, articles: int, seed: int) -> list[int]:

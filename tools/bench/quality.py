@@ -180,6 +180,6 @@ def evaluate(corpus: Path, names: list[str] | None = None, rounds: int = 2) -> d
 
 
 if __name__ == "__main__":
-    from tools.bench.site import corpus_dir
+    from tools.bench.site_content import corpus_dir
 
     print(json.dumps(evaluate(corpus_dir()), indent=1))

@@ -107,6 +107,11 @@ def _list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
+def _count(conn: Any, sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
 def build(db_path: Path, articles: int, seed: float = 0.42) -> dict[str, Any]:
     """Create the database (migrations, then bulk synthetic rows); returns counts and seconds."""
     for suffix in ("", ".wal"):
@@ -198,12 +203,10 @@ def build(db_path: Path, articles: int, seed: float = 0.42) -> dict[str, Any]:
         conn.execute("DROP TABLE src")
         conn.execute("CHECKPOINT")
         counts = {
-            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+            t: _count(conn, f"SELECT count(*) FROM {t}")
             for t in ("articles", "article_topics", "article_facts")
         }
-        counts["relevant"] = conn.execute(
-            "SELECT count(*) FROM articles WHERE relevant"
-        ).fetchone()[0]  # type: ignore[index]
+        counts["relevant"] = _count(conn, "SELECT count(*) FROM articles WHERE relevant")
     return {
         "counts": counts,
         "build_s": round(time.perf_counter() - started, 2),

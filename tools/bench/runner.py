@@ -40,6 +40,8 @@ def run_once(
 ) -> dict[str, Any]:
     import psutil
 
+    from tools.bench.measure import tree_cpu_total_s
+
     t0 = time.perf_counter()
     from policy_news.extract import articles
     from policy_news.pipeline import runner as pipeline
@@ -51,6 +53,7 @@ def run_once(
     imports_s = time.perf_counter() - t0
     me = psutil.Process()
     cpu0 = me.cpu_times()
+    tree0 = tree_cpu_total_s(me)
     profiler = None
     if os.environ.get(
         "POLICY_NEWS_BENCH_PROFILE"
@@ -71,6 +74,7 @@ def run_once(
     )
     wall = time.perf_counter() - started
     cpu1 = me.cpu_times()
+    tree1 = tree_cpu_total_s(me)  # the forkserver is still alive and has reaped every worker
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["POLICY_NEWS_BENCH_PROFILE"])
@@ -97,6 +101,8 @@ def run_once(
             "main_system": round(cpu1.system - cpu0.system, 3),
             "workers_user": round(cpu1.children_user - cpu0.children_user, 3),
             "workers_system": round(cpu1.children_system - cpu0.children_system, 3),
+            # this process, the forkserver, extraction workers, the validation process
+            "tree": round(tree1 - tree0, 3),
         },
         "settings": {
             k: (str(v) if isinstance(v, Path) else v)
