@@ -8,20 +8,15 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from policy_news.models import Evidence, TagResult
-from policy_news.settings import get_settings
-from policy_news.tagging.tagger import Tagger, get_tagger, result_rows
+from policy_news.settings import Settings
+from policy_news.tagging.tagger import Tagger, _builtin_terms, get_tagger, result_rows
+from tests.conftest import SHARED_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED = REPO_ROOT.parent / "shared" / "seed" / "article.txt"
-MIGRATION = REPO_ROOT / "include" / "policy_news" / "store" / "migrations" / "001_initial.sql"
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return get_tagger()
+SEED = SHARED_DIR / "seed" / "article.txt"
 
 
 def _subtopics(result: TagResult) -> set[str]:
@@ -175,10 +170,10 @@ def test_seed_article_gets_the_expected_subtopics(tagger: Tagger) -> None:
 
 
 def test_from_path_none_uses_the_configured_taxonomy(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
 ) -> None:
     copy = tmp_path / "tax.yaml"
-    text = get_settings().taxonomy_path.read_text(encoding="utf-8")
+    text = settings.taxonomy_path.read_text(encoding="utf-8")
     copy.write_text(
         re.sub(r"^version: .*$", 'version: "test-1"', text, flags=re.M), encoding="utf-8"
     )
@@ -186,9 +181,9 @@ def test_from_path_none_uses_the_configured_taxonomy(
     assert Tagger.from_path(None).version == "test-1"
 
 
-def test_get_tagger_is_shared_until_the_file_changes(tmp_path: Path) -> None:
+def test_get_tagger_is_shared_until_the_file_changes(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "tax.yaml"
-    shutil.copy(get_settings().taxonomy_path, path)
+    shutil.copy(settings.taxonomy_path, path)
     first = get_tagger(path)
     assert get_tagger(path) is first
     text = path.read_text(encoding="utf-8")
@@ -202,15 +197,24 @@ def test_get_tagger_is_shared_until_the_file_changes(tmp_path: Path) -> None:
     assert second is not first and second.version == "test-2"
 
 
-def _schema_columns(table: str) -> list[str]:
-    sql = MIGRATION.read_text(encoding="utf-8")
-    body = re.search(rf"CREATE TABLE {table} \((.*?)\n\);", sql, re.S)
-    assert body, table
-    names = [line.strip().split()[0] for line in body.group(1).splitlines() if line.strip()]
-    return [n for n in names if n.upper() != "PRIMARY"]
+def test_builtin_countries_leave_out_neighbours_home_and_names_that_are_words() -> None:
+    countries = set(_builtin_terms("countries"))
+    assert {"Brazil", "El Salvador", "Venezuela"} <= countries
+    assert not {"Mexico", "Canada", "Georgia", "Chad", "Jordan", "Turkey"} & countries
+    assert not {"United States", "Puerto Rico", "Guam"} & countries
 
 
-def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger) -> None:
+def test_builtin_states_include_dc_and_territories() -> None:
+    states = set(_builtin_terms("us_states"))
+    assert {"Texas", "Georgia", "District of Columbia", "Puerto Rico"} <= states
+
+
+def _table_columns(db: Path, table: str) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return [row[0] for row in conn.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger, migrated_db: Path) -> None:
     result = tagger.tag(
         "ICE arrests 1,120 in Florida operation",
         None,
@@ -219,9 +223,9 @@ def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger) -> None:
     now = datetime.now(UTC)
     topics, facts, relevance = result_rows("a1", result, now)
     assert topics and facts
-    assert all(list(row) == _schema_columns("article_topics") for row in topics)
-    assert all(list(row) == _schema_columns("article_facts") for row in facts)
-    assert list(relevance) == _schema_columns("article_relevance")
+    assert all(list(row) == _table_columns(migrated_db, "article_topics") for row in topics)
+    assert all(list(row) == _table_columns(migrated_db, "article_facts") for row in facts)
+    assert list(relevance) == _table_columns(migrated_db, "article_relevance")
     assert relevance["tagged_at"] == now and relevance["relevant"] is True
     assert [row["fact_index"] for row in facts] == list(range(len(facts)))
     assert all(isinstance(row["attrs"], str) for row in facts)
@@ -523,10 +527,10 @@ def test_borderline_scores_are_flagged_for_review(tagger: Tagger) -> None:
     assert result.needs_review == (low <= result.probability <= high)
 
 
-def test_no_calibration_leaves_probability_unset(tmp_path: Path) -> None:
+def test_no_calibration_leaves_probability_unset(tmp_path: Path, settings: Settings) -> None:
     import yaml
 
-    data = yaml.safe_load(get_settings().taxonomy_path.read_text(encoding="utf-8"))
+    data = yaml.safe_load(settings.taxonomy_path.read_text(encoding="utf-8"))
     del data["calibration"]
     path = tmp_path / "tax.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
