@@ -14,13 +14,7 @@ import pytest
 from policy_news.models import Evidence, TagResult
 from policy_news.settings import Settings
 from policy_news.tagging.tagger import Tagger, _builtin_terms, get_tagger, result_rows
-from tests.conftest import SHARED_DIR
-
-SEED = SHARED_DIR / "seed" / "article.txt"
-
-
-def _subtopics(result: TagResult) -> set[str]:
-    return {t.id for t in result.subtopics}
+from tests.tagging.conftest import SEED_SUBTOPICS, subtopic_ids
 
 
 def _assert_evidence_points_into_field(ev: Evidence, fields: dict[str, str]) -> None:
@@ -36,7 +30,7 @@ def test_headline_about_an_ice_shooting_is_relevant_with_use_of_force(tagger: Ta
         "Protesters gathered as the mayor demanded answers from federal agents.",
     )
     assert result.relevant and result.score >= 0.5
-    assert {"use_of_force", "protest_politics"} <= _subtopics(result)
+    assert {"use_of_force", "protest_politics"} <= subtopic_ids(result)
     assert result.taxonomy_version == tagger.version
     assert result.relevance_evidence is not None
     assert result.relevance_evidence.rule_id == "rel-ice"
@@ -91,7 +85,7 @@ def test_us_border_enforcement_headline_is_relevant(tagger: Tagger) -> None:
         "Border Patrol agents reported fewer apprehensions at the southern border.",
     )
     assert result.relevant
-    assert "border" in _subtopics(result)
+    assert "border" in subtopic_ids(result)
 
 
 def test_spanish_enforcement_terms_are_recognised(tagger: Tagger) -> None:
@@ -118,7 +112,7 @@ def test_every_evidence_points_into_its_field(tagger: Tagger) -> None:
     }
     result = tagger.tag(fields["title"], fields["summary"], fields["text"])
     assert result.relevant
-    assert {"arrests_operations", "worksite"} <= _subtopics(result)
+    assert {"arrests_operations", "worksite"} <= subtopic_ids(result)
     evidences = [t.evidence for t in result.subtopics] + [f.evidence for f in result.facts]
     assert result.relevance_evidence is not None
     for ev in [result.relevance_evidence, *evidences]:
@@ -151,22 +145,13 @@ def test_long_article_only_gets_the_subtopics_it_is_about(tagger: Tagger) -> Non
     )
     result = tagger.tag("Shutdown looms over border wall funding", None, body)
     assert result.relevant
-    assert "border" in _subtopics(result)
-    assert "courts_litigation" not in _subtopics(result)
+    assert "border" in subtopic_ids(result)
+    assert "courts_litigation" not in subtopic_ids(result)
 
 
-def test_seed_article_gets_the_expected_subtopics(tagger: Tagger) -> None:
-    if not SEED.is_file():
-        pytest.skip(f"seed article not found at {SEED}")
-    result = tagger.tag("", None, SEED.read_text(encoding="utf-8"))
-    assert result.relevant and result.score >= 0.9
-    assert _subtopics(result) >= {
-        "local_cooperation_287g",
-        "arrests_operations",
-        "crime_gangs",
-        "removal_deportation",
-        "protest_politics",
-    }
+def test_seed_article_gets_the_expectedsubtopic_ids(seed_result: TagResult) -> None:
+    assert seed_result.relevant and seed_result.score >= 0.9
+    assert subtopic_ids(seed_result) >= SEED_SUBTOPICS
 
 
 def test_from_path_none_uses_the_configured_taxonomy(
@@ -254,10 +239,10 @@ def test_a_death_in_custody_is_detention_not_use_of_force(tagger: Tagger) -> Non
         "A man collapsed at an ICE processing center and died in custody, ICE said.",
     )
     assert result.relevant
-    assert "detention" in _subtopics(result)
-    assert "use_of_force" not in _subtopics(result)
+    assert "detention" in subtopic_ids(result)
+    assert "use_of_force" not in subtopic_ids(result)
     shot = tagger.tag("Man dies after ICE officer shoots him during arrest in custody")
-    assert "use_of_force" in _subtopics(shot)
+    assert "use_of_force" in subtopic_ids(shot)
 
 
 def test_criminal_records_are_crime_framing_not_court_news(tagger: Tagger) -> None:
@@ -265,10 +250,10 @@ def test_criminal_records_are_crime_framing_not_court_news(tagger: Tagger) -> No
         "ICE arrests 312 immigrants with criminal convictions in Texas operation",
         "Of those arrested, 187 had criminal convictions or pending charges, ICE said.",
     )
-    assert "crime_gangs" in _subtopics(result)
-    assert "courts_litigation" not in _subtopics(result)
+    assert "crime_gangs" in subtopic_ids(result)
+    assert "courts_litigation" not in subtopic_ids(result)
     court = tagger.tag("Judge convicted of obstructing an immigration arrest by ICE agents")
-    assert "courts_litigation" in _subtopics(court)
+    assert "courts_litigation" in subtopic_ids(court)
 
 
 def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger: Tagger) -> None:
@@ -280,7 +265,7 @@ def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger:
         ]
     )
     result = tagger.tag("Sheriff joins 287(g) program", None, body)
-    assert {"local_cooperation_287g", "removal_deportation"} <= _subtopics(result)
+    assert {"local_cooperation_287g", "removal_deportation"} <= subtopic_ids(result)
 
 
 @pytest.mark.parametrize(
@@ -357,7 +342,7 @@ def test_enforcement_concepts_fire_however_they_are_written(
 ) -> None:
     result = tagger.tag(title, summary)
     assert result.relevant, (title, result.score)
-    assert subtopic in _subtopics(result)
+    assert subtopic in subtopic_ids(result)
 
 
 @pytest.mark.parametrize(
@@ -430,7 +415,7 @@ def test_related_words_do_not_make_the_wrong_subtopic(
 ) -> None:
     result = tagger.tag(title, summary)
     assert result.relevant, (title, result.score)
-    assert absent not in _subtopics(result)
+    assert absent not in subtopic_ids(result)
 
 
 @pytest.mark.parametrize(
@@ -462,7 +447,7 @@ def test_spanish_enforcement_vocabulary(
 ) -> None:
     result = tagger.tag(title, summary)
     assert result.relevant, (title, result.score)
-    assert subtopic in _subtopics(result)
+    assert subtopic in subtopic_ids(result)
 
 
 def test_spanish_matching_ignores_accents(tagger: Tagger) -> None:
