@@ -166,6 +166,6 @@ def row_counts(db: Path) -> dict[str, int]:
     """Rows in each table a load writes."""
     with connection.open_db(db, read_only=True) as conn:
         return {
-            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             for table in COUNTED_TABLES
         }
