@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from policy_news.extract.pool import extraction_pool, shared_pool_open
-from policy_news.settings import Settings, get_settings
+from policy_news.settings import Settings
 
 
-def test_nested_blocks_share_one_pool_until_the_last_exits() -> None:
-    two_workers = get_settings(extract_workers=2)  # no job is submitted: no process starts
+def test_nested_blocks_share_one_pool_until_the_last_exits(
+    make_settings: Callable[..., Settings],
+) -> None:
+    two_workers = make_settings(extract_workers=2)  # no job is submitted: no process starts
     with extraction_pool(two_workers) as outer:
         with extraction_pool(two_workers) as inner:
             assert outer is not None and inner is outer

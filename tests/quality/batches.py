@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from policy_news.quality import checks
+from policy_news.store.schema import migrate
 
 if TYPE_CHECKING:
     from policy_news.quality.checks import ValidationReport
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dq"
-MIGRATION = (
-    Path(checks.__file__).resolve().parents[1] / "store" / "migrations" / "001_initial.sql"
-)  # the analysts' schema
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 TAXONOMY = {"worksite_raids", "detention", "deportation", "border_enforcement"}
 RUN = "manual__2025-06-01T12:00:00+00:00"
@@ -255,6 +252,7 @@ def result(report: ValidationReport, suite: str, check: str) -> pd.Series:
 
 
 def db_with_schema() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with every migration applied by the real migration code."""
     conn = duckdb.connect()
-    conn.execute(MIGRATION.read_text(encoding="utf-8"))
+    migrate(conn)
     return conn

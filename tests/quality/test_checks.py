@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from policy_news.quality.checks import (
@@ -22,7 +24,6 @@ from tests.quality.batches import (
     TAXONOMY,
     bad_rows,
     clean_rows,
-    db_with_schema,
     frames_of,
     quarantined,
     to_frame,
@@ -44,32 +45,36 @@ def test_results_have_one_row_per_configured_check(clean_report: ValidationRepor
     assert clean_report.checks_passed == len(expected) and clean_report.checks_failed == 0
 
 
-def test_result_and_quarantine_columns_match_the_tables(bad_report: ValidationReport) -> None:
+def test_result_and_quarantine_columns_match_the_tables(
+    bad_report: ValidationReport, migrated_db: Path
+) -> None:
     assert tuple(bad_report.results.columns) == RESULT_COLUMNS
     assert tuple(bad_report.quarantine.columns) == QUARANTINE_COLUMNS
-    conn = db_with_schema()
-    table_cols = {
-        t: [r[0] for r in conn.execute(f"DESCRIBE {t}").fetchall()]
-        for t in ("quarantine", "dq_results")
-    }
+    with duckdb.connect(str(migrated_db), read_only=True) as conn:
+        table_cols = {
+            t: [r[0] for r in conn.execute(f"DESCRIBE {t}").fetchall()]
+            for t in ("quarantine", "dq_results")
+        }
     assert table_cols["quarantine"] == list(QUARANTINE_COLUMNS)
     assert table_cols["dq_results"] == list(RESULT_COLUMNS)
 
 
-def test_report_frames_load_into_duckdb_tables(bad_report: ValidationReport) -> None:
-    conn = db_with_schema()
-    conn.register("q", bad_report.quarantine)
-    conn.register("r", bad_report.results)
-    conn.execute("INSERT INTO quarantine SELECT * FROM q")
-    conn.execute("INSERT INTO dq_results SELECT * FROM r")
-    n_q = conn.execute("SELECT count(*) FROM quarantine").fetchone()
-    n_r = conn.execute("SELECT count(*) FROM dq_results WHERE NOT success").fetchone()
-    assert n_q == (len(bad_report.quarantine),)
-    assert n_r == (bad_report.checks_failed,)
-    # details and raw records are JSON the analysts can query
-    value = conn.execute(
-        "SELECT raw_record->>'article_id' FROM quarantine WHERE check_name = 'text_length'"
-    ).fetchone()
+def test_report_frames_load_into_duckdb_tables(
+    bad_report: ValidationReport, migrated_db: Path
+) -> None:
+    with duckdb.connect(str(migrated_db)) as conn:
+        conn.register("q", bad_report.quarantine)
+        conn.register("r", bad_report.results)
+        conn.execute("INSERT INTO quarantine SELECT * FROM q")
+        conn.execute("INSERT INTO dq_results SELECT * FROM r")
+        n_q = conn.execute("SELECT count(*) FROM quarantine").fetchone()
+        n_r = conn.execute("SELECT count(*) FROM dq_results WHERE NOT success").fetchone()
+        assert n_q == (len(bad_report.quarantine),)
+        assert n_r == (bad_report.checks_failed,)
+        # details and raw records are JSON the analysts can query
+        value = conn.execute(
+            "SELECT raw_record->>'article_id' FROM quarantine WHERE check_name = 'text_length'"
+        ).fetchone()
     assert value == ("bad-empty-text",)
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "include/policy_news/store/migrations"
+from policy_news.store.schema import migrate
+
 NOW = datetime(2026, 2, 8, 12, tzinfo=UTC)
 SCRIPT_TITLE = "<script>alert('x')</script> Sheriff signs 287(g) pact"
 
@@ -148,8 +149,7 @@ FACTS = [
 def build_db(path: Path, *, stories: bool = False) -> Path:
     """Apply every migration in order, insert the rows above; optionally fake story views."""
     conn = duckdb.connect(str(path))
-    for migration in sorted(MIGRATIONS.glob("*.sql")):
-        conn.execute(migration.read_text(encoding="utf-8"))
+    migrate(conn)
     conn.execute(
         "INSERT INTO taxonomy_versions VALUES ('tx-0', $t, FALSE, '{}'), ('tx-1', $t, TRUE, '{}')",
         {"t": NOW},

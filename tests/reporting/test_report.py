@@ -5,11 +5,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from policy_news.reporting.report import safe_link, write_report
-from tests.reporting.conftest import COUNT_SENTENCE, MIGRATIONS, PACT_SENTENCE, SCRIPT_TITLE
+from tests.reporting.conftest import COUNT_SENTENCE, PACT_SENTENCE, SCRIPT_TITLE
 
 
 class _Tables(HTMLParser):
@@ -181,12 +180,8 @@ def test_with_story_views_stories_are_counted_and_charted(
     assert rows["removal_deportation"] == ["0", "1", "0", "1", "2"]
 
 
-def test_an_empty_database_gives_a_page_without_charts(tmp_path: Path) -> None:
-    db = tmp_path / "empty.duckdb"
-    with duckdb.connect(str(db)) as conn:
-        for migration in sorted(MIGRATIONS.glob("*.sql")):
-            conn.execute(migration.read_text(encoding="utf-8"))
-    html, parsed = _read(write_report(db, tmp_path / "reports", week="2026-W06"))
+def test_an_empty_database_gives_a_page_without_charts(tmp_path: Path, migrated_db: Path) -> None:
+    html, parsed = _read(write_report(migrated_db, tmp_path / "reports", week="2026-W06"))
     assert "<svg" not in html
     assert "No relevant articles in the last twelve weeks." in html
     assert parsed.tables == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,16 +19,13 @@ from policy_news.stories.persistence import (
 )
 from policy_news.stories.synthetic import rewrite
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "include/policy_news/store/migrations"
 VERSION = "tax-1"
 
 
 @pytest.fixture
-def conn(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "stories.duckdb"))
+def conn(migrated_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(migrated_db))
     connection.execute("SET TimeZone = 'UTC'")
-    for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql")):
-        connection.execute(path.read_text(encoding="utf-8"))
     connection.execute(
         "INSERT INTO taxonomy_versions VALUES (?, now(), TRUE, NULL), ('old', now(), FALSE, NULL)",
         [VERSION],

@@ -23,7 +23,7 @@ from policy_news.tagging.evaluate import (
     tagger_predict,
     unmet_targets,
 )
-from policy_news.tagging.tagger import get_tagger
+from policy_news.tagging.tagger import Tagger
 
 LABELS = default_labels_dir()
 needs_labels = pytest.mark.skipif(
@@ -32,8 +32,8 @@ needs_labels = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def results() -> dict:
-    return run(LABELS, get_tagger())["datasets"]
+def results(tagger: Tagger) -> dict:
+    return run(LABELS, tagger)["datasets"]
 
 
 @needs_labels
@@ -71,9 +71,8 @@ def test_tagger_beats_the_keyword_baseline(results: dict) -> None:
         assert pair["tagger"].relevance["f1"] > pair["baseline"].relevance["f1"] + 0.05
 
 
-def test_spanish_set_meets_every_target() -> None:
+def test_spanish_set_meets_every_target(tagger: Tagger) -> None:
     # The Spanish set lives in the repo, so this runs without the shared corpus.
-    tagger = get_tagger()
     items = load_items(SPANISH_FILE)
     assert len(items) >= 40
     assert {i.relevant for i in items} == {True, False}

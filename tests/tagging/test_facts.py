@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from policy_news.models import Fact
+from policy_news.models import Fact, TagResult
 from policy_news.tagging.facts import extract_facts
 from policy_news.tagging.facts.lexicon import (
     DEFAULT_LEXICON_PATH,
@@ -17,17 +16,18 @@ from policy_news.tagging.facts.lexicon import (
     parse_lexicon,
 )
 from policy_news.tagging.sentences import Sentences
-from policy_news.tagging.tagger import Tagger, get_tagger
+from policy_news.tagging.tagger import Tagger
+from tests.tagging.conftest import (
+    SEED_AGENCIES,
+    SEED_ARTICLE,
+    SEED_OPERATIONS,
+    SEED_PROGRAMS,
+    SEED_STATES,
+    facts_by_name,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED = REPO_ROOT.parent / "shared" / "seed" / "article.txt"
 # Makes a short test text relevant, so facts are extracted.
 LEAD = "ICE agents arrested immigrants in a federal immigration enforcement operation. "
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return get_tagger()
 
 
 def _facts(tagger: Tagger, text: str) -> list[Fact]:
@@ -36,47 +36,31 @@ def _facts(tagger: Tagger, text: str) -> list[Fact]:
     return result.facts
 
 
-def _by(facts: list[Fact], kind: str) -> dict[str, Fact]:
-    return {f.normalized: f for f in facts if f.kind == kind}
-
-
 def _counts(facts: list[Fact]) -> list[tuple[str, dict[str, Any]]]:
     return [(f.normalized, f.attrs) for f in facts if f.kind == "count"]
 
 
 @pytest.fixture(scope="module")
-def seed_facts(tagger: Tagger) -> list[Fact]:
-    if not SEED.is_file():
-        pytest.skip(f"seed article not found at {SEED}")
-    result = tagger.tag("", None, SEED.read_text(encoding="utf-8"))
-    assert result.relevant
-    return result.facts
+def seed_facts(seed_result: TagResult) -> list[Fact]:
+    assert seed_result.relevant
+    return seed_result.facts
 
 
 def test_seed_agencies_are_normalised(seed_facts: list[Fact]) -> None:
-    agencies = _by(seed_facts, "agency")
-    assert {
-        "ICE",
-        "DHS",
-        "FBI",
-        "National Sheriffs' Association",
-        "Saline County Sheriff's Office",
-        "ICE Boston",
-    } <= set(agencies)
+    agencies = facts_by_name(seed_facts, "agency")
+    assert set(agencies) >= SEED_AGENCIES
     assert agencies["ICE"].attrs["name"] == "U.S. Immigration and Customs Enforcement"
     assert agencies["Saline County Sheriff's Office"].attrs["state"] == "Arkansas"
 
 
 def test_seed_programs_and_operation(seed_facts: list[Fact]) -> None:
-    assert {"287(g) program", "287(g) Warrant Service Officer Program"} <= set(
-        _by(seed_facts, "program")
-    )
-    assert set(_by(seed_facts, "operation")) == {"Operation Tidal Wave"}
+    assert set(facts_by_name(seed_facts, "program")) >= SEED_PROGRAMS
+    assert set(facts_by_name(seed_facts, "operation")) == SEED_OPERATIONS
 
 
 def test_seed_places_carry_level_and_state(seed_facts: list[Fact]) -> None:
-    places = _by(seed_facts, "place")
-    for state in ("Florida", "Virginia", "Arkansas", "Massachusetts"):
+    places = facts_by_name(seed_facts, "place")
+    for state in SEED_STATES:
         assert places[state].attrs["level"] == "state"
     assert places["Saline County"].attrs == {"level": "county", "state": "Arkansas", "mentions": 1}
     assert places["Boston"].attrs["level"] == "city"
@@ -111,7 +95,7 @@ def test_seed_counts_keep_their_sentences(seed_facts: list[Fact]) -> None:
 
 
 def test_fact_evidence_points_into_the_text(seed_facts: list[Fact]) -> None:
-    text = SEED.read_text(encoding="utf-8")
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
     for fact in seed_facts:
         ev = fact.evidence
         assert ev.field == "text"
@@ -127,22 +111,28 @@ def test_each_named_thing_is_one_fact_with_a_mention_count(tagger: Tagger) -> No
 
 
 def test_longest_agency_name_wins(tagger: Tagger) -> None:
-    agencies = _by(_facts(tagger, "Homeland Security Investigations led the case."), "agency")
+    agencies = facts_by_name(
+        _facts(tagger, "Homeland Security Investigations led the case."), "agency"
+    )
     assert "HSI" in agencies and "DHS" not in agencies
 
 
 def test_city_takes_the_state_written_after_it(tagger: Tagger) -> None:
-    places = _by(_facts(tagger, "Two people were shot in Portland, Ore., on Thursday."), "place")
+    places = facts_by_name(
+        _facts(tagger, "Two people were shot in Portland, Ore., on Thursday."), "place"
+    )
     assert places["Portland"].attrs["state"] == "Oregon"
 
 
 def test_county_takes_the_state_named_in_its_sentence(tagger: Tagger) -> None:
-    places = _by(_facts(tagger, "Deputies in Saline County, Kansas, joined the program."), "place")
+    places = facts_by_name(
+        _facts(tagger, "Deputies in Saline County, Kansas, joined the program."), "place"
+    )
     assert places["Saline County"].attrs["state"] == "Kansas"
 
 
 def test_state_agencies_are_normalised(tagger: Tagger) -> None:
-    agencies = _by(
+    agencies = facts_by_name(
         _facts(tagger, "The Florida Highway Patrol and Texas National Guard helped."), "agency"
     )
     assert agencies["Florida Highway Patrol"].attrs["state"] == "Florida"
@@ -188,7 +178,9 @@ def test_years_money_program_names_and_ages_are_not_counts(tagger: Tagger, text:
 
 
 def test_operation_names_stop_at_lowercase_words(tagger: Tagger) -> None:
-    operations = _by(_facts(tagger, "Operation Metro Surge began in the city."), "operation")
+    operations = facts_by_name(
+        _facts(tagger, "Operation Metro Surge began in the city."), "operation"
+    )
     assert set(operations) == {"Operation Metro Surge"}
 
 
@@ -221,7 +213,7 @@ def test_a_headline_repeated_in_the_text_is_one_count_mention(tagger: Tagger) ->
 
 
 def test_a_city_inside_a_county_name_is_not_a_city(tagger: Tagger) -> None:
-    places = _by(
+    places = facts_by_name(
         _facts(tagger, "Deputies in Montgomery County, Texas, joined the task force."), "place"
     )
     assert places["Montgomery County"].attrs["state"] == "Texas"

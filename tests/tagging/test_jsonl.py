@@ -12,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from policy_news.tagging.jsonl import tag_files, tag_jsonl
-from policy_news.tagging.tagger import Tagger, get_tagger
+from policy_news.tagging.tagger import Tagger
 
 KEYS = {"id", "relevant", "score", "subtopics", "facts", "taxonomy_version"}
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return get_tagger()
 
 
 def _run(tagger: Tagger, lines: list[str]) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from policy_news.tagging.places import (
+    fifty_state_names,
     foreign_countries,
     place_index,
     us_state_codes,
@@ -15,6 +16,12 @@ def test_states_include_dc_and_territories_by_name_and_code() -> None:
     assert len(names) == 56
     assert {"Texas", "District of Columbia", "Puerto Rico"} <= set(names)
     assert us_state_codes()["FL"] == "Florida"
+
+
+def test_fifty_states_leave_out_dc_and_territories() -> None:
+    names = fifty_state_names()
+    assert len(names) == 50 and names == sorted(names)
+    assert "Texas" in names and not {"District of Columbia", "Puerto Rico"} & set(names)
 
 
 def test_foreign_countries_leave_out_the_us_and_its_territories() -> None:

@@ -21,8 +21,17 @@ import pytest
 from policy_news.extract.articles import extract_page
 from policy_news.models import Fact, TagResult
 from policy_news.sources.feed_fetch import parse_feed
-from policy_news.tagging.tagger import get_tagger
+from policy_news.tagging.tagger import Tagger
 from policy_news.tagging.taxonomy import GUIDE_SUBTOPICS
+from tests.tagging.conftest import (
+    SEED_AGENCIES,
+    SEED_OPERATIONS,
+    SEED_PROGRAMS,
+    SEED_STATES,
+    SEED_SUBTOPICS,
+    facts_by_name,
+    subtopic_ids,
+)
 from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR
 
 BASE = f"http://127.0.0.1:{DEMO_PORT}"
@@ -67,20 +76,12 @@ def _feed_entries() -> dict[str, tuple[str, str | None, str]]:
 
 
 @cache
-def _tagged(page: str) -> tuple[TagResult, dict[str, str]]:
+def _tagged(tagger: Tagger, page: str) -> tuple[TagResult, dict[str, str]]:
     title, summary, url = _feed_entries()[page]
     fields = extract_page(_served((ARTICLES / page).read_bytes()), url)
     assert fields.get("text"), fields.get("error")
-    result = get_tagger().tag(title, summary, fields["text"])
+    result = tagger.tag(title, summary, fields["text"])
     return result, {"title": title, "summary": summary or "", "text": fields["text"]}
-
-
-def _subtopics(result: TagResult) -> set[str]:
-    return {t.id for t in result.subtopics}
-
-
-def _by(facts: list[Fact], kind: str) -> dict[str, Fact]:
-    return {f.normalized: f for f in facts if f.kind == kind}
 
 
 def _counts(facts: list[Fact]) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -98,9 +99,9 @@ def test_every_page_has_a_readme_row_and_a_feed_entry() -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_relevance_matches_the_readme_label(page: str) -> None:
+def test_relevance_matches_the_readme_label(page: str, tagger: Tagger) -> None:
     label, _ = _readme()[page]
-    result, _ = _tagged(page)
+    result, _ = _tagged(tagger, page)
     assert result.relevant == (label == "enforcement"), (
         page,
         result.score,
@@ -111,15 +112,15 @@ def test_relevance_matches_the_readme_label(page: str) -> None:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if _readme().get(p, ("",))[0] == "enforcement"])
-def test_intended_subtopics_are_found(page: str) -> None:
+def test_intended_subtopics_are_found(page: str, tagger: Tagger) -> None:
     _, required = _readme()[page]
-    result, _ = _tagged(page)
-    assert required <= _subtopics(result), sorted(required - _subtopics(result))
+    result, _ = _tagged(tagger, page)
+    assert required <= subtopic_ids(result), sorted(required - subtopic_ids(result))
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_evidence_points_into_its_field(page: str) -> None:
-    result, fields = _tagged(page)
+def test_evidence_points_into_its_field(page: str, tagger: Tagger) -> None:
+    result, fields = _tagged(tagger, page)
     evidences = [t.evidence for t in result.subtopics] + [f.evidence for f in result.facts]
     for ev in evidences:
         text = fields[ev.field]
@@ -128,8 +129,8 @@ def test_evidence_points_into_its_field(page: str) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_count_is_one_fact_per_mention(page: str) -> None:
-    result, _ = _tagged(page)
+def test_a_count_is_one_fact_per_mention(page: str, tagger: Tagger) -> None:
+    result, _ = _tagged(tagger, page)
     counts = [f for f in result.facts if f.kind == "count"]
     by_offsets = Counter(
         (
@@ -151,68 +152,53 @@ def test_a_count_is_one_fact_per_mention(page: str) -> None:
     assert [k for k, n in by_sentence.items() if n > 1] == []
 
 
-def test_ice_train_travel_story_is_not_the_agency_or_the_us_border() -> None:
-    result, _ = _tagged("ice-train-frankfurt-amsterdam.html")
+def test_ice_train_travel_story_is_not_the_agency_or_the_us_border(tagger: Tagger) -> None:
+    result, _ = _tagged(tagger, "ice-train-frankfurt-amsterdam.html")
     assert not result.relevant and result.score < 0.5
     assert result.subtopics == []
 
 
-def test_death_in_custody_is_detention_not_use_of_force() -> None:
-    result, _ = _tagged("louisiana-detention-center-death.html")
-    assert "detention" in _subtopics(result)
-    assert "use_of_force" not in _subtopics(result)
+def test_death_in_custody_is_detention_not_use_of_force(tagger: Tagger) -> None:
+    result, _ = _tagged(tagger, "louisiana-detention-center-death.html")
+    assert "detention" in subtopic_ids(result)
+    assert "use_of_force" not in subtopic_ids(result)
 
 
-def test_sanctuary_lawsuit_gets_sanctuary_and_not_detention_from_detainers() -> None:
-    result, _ = _tagged("new-orleans-sanctuary-lawsuit.html")
-    assert "sanctuary_noncooperation" in _subtopics(result)
-    assert "detention" not in _subtopics(result)
+def test_sanctuary_lawsuit_gets_sanctuary_and_not_detention_from_detainers(tagger: Tagger) -> None:
+    result, _ = _tagged(tagger, "new-orleans-sanctuary-lawsuit.html")
+    assert "sanctuary_noncooperation" in subtopic_ids(result)
+    assert "detention" not in subtopic_ids(result)
 
 
 # -- the page retelling the seed article --------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def seed_page() -> TagResult:
-    result, _ = _tagged(SEED_PAGE)
+def seed_page(tagger: Tagger) -> TagResult:
+    result, _ = _tagged(tagger, SEED_PAGE)
     assert result.relevant and result.score >= 0.9
     return result
 
 
-def test_seed_page_subtopics(seed_page: TagResult) -> None:
-    assert _subtopics(seed_page) >= {
-        "local_cooperation_287g",
-        "arrests_operations",
-        "crime_gangs",
-        "removal_deportation",
-        "protest_politics",
-    }
+def test_seed_pagesubtopic_ids(seed_page: TagResult) -> None:
+    assert subtopic_ids(seed_page) >= SEED_SUBTOPICS
 
 
 def test_seed_page_agencies(seed_page: TagResult) -> None:
-    agencies = _by(seed_page.facts, "agency")
-    assert {
-        "ICE",
-        "DHS",
-        "FBI",
-        "National Sheriffs' Association",
-        "Saline County Sheriff's Office",
-        "ICE Boston",
-    } <= set(agencies)
+    agencies = facts_by_name(seed_page.facts, "agency")
+    assert set(agencies) >= SEED_AGENCIES
     assert agencies["Saline County Sheriff's Office"].attrs["state"] == "Arkansas"
     assert agencies["ICE Boston"].attrs["parent"] == "ICE"
 
 
 def test_seed_page_programs_and_operation(seed_page: TagResult) -> None:
-    assert {"287(g) program", "287(g) Warrant Service Officer Program"} <= set(
-        _by(seed_page.facts, "program")
-    )
-    assert set(_by(seed_page.facts, "operation")) == {"Operation Tidal Wave"}
+    assert set(facts_by_name(seed_page.facts, "program")) >= SEED_PROGRAMS
+    assert set(facts_by_name(seed_page.facts, "operation")) == SEED_OPERATIONS
 
 
 def test_seed_page_places(seed_page: TagResult) -> None:
-    places = _by(seed_page.facts, "place")
-    for state in ("Florida", "Virginia", "Arkansas", "Massachusetts"):
+    places = facts_by_name(seed_page.facts, "place")
+    for state in SEED_STATES:
         assert places[state].attrs["level"] == "state"
     assert places["Saline County"].attrs["level"] == "county"
     assert places["Saline County"].attrs["state"] == "Arkansas"

@@ -8,24 +8,13 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from policy_news.models import Evidence, TagResult
-from policy_news.settings import get_settings
-from policy_news.tagging.tagger import Tagger, get_tagger, result_rows
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED = REPO_ROOT.parent / "shared" / "seed" / "article.txt"
-MIGRATION = REPO_ROOT / "include" / "policy_news" / "store" / "migrations" / "001_initial.sql"
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return get_tagger()
-
-
-def _subtopics(result: TagResult) -> set[str]:
-    return {t.id for t in result.subtopics}
+from policy_news.settings import Settings
+from policy_news.tagging.tagger import Tagger, _builtin_terms, get_tagger, result_rows
+from tests.tagging.conftest import SEED_SUBTOPICS, subtopic_ids
 
 
 def _assert_evidence_points_into_field(ev: Evidence, fields: dict[str, str]) -> None:
@@ -41,7 +30,7 @@ def test_headline_about_an_ice_shooting_is_relevant_with_use_of_force(tagger: Ta
         "Protesters gathered as the mayor demanded answers from federal agents.",
     )
     assert result.relevant and result.score >= 0.5
-    assert {"use_of_force", "protest_politics"} <= _subtopics(result)
+    assert {"use_of_force", "protest_politics"} <= subtopic_ids(result)
     assert result.taxonomy_version == tagger.version
     assert result.relevance_evidence is not None
     assert result.relevance_evidence.rule_id == "rel-ice"
@@ -96,7 +85,7 @@ def test_us_border_enforcement_headline_is_relevant(tagger: Tagger) -> None:
         "Border Patrol agents reported fewer apprehensions at the southern border.",
     )
     assert result.relevant
-    assert "border" in _subtopics(result)
+    assert "border" in subtopic_ids(result)
 
 
 def test_spanish_enforcement_terms_are_recognised(tagger: Tagger) -> None:
@@ -123,7 +112,7 @@ def test_every_evidence_points_into_its_field(tagger: Tagger) -> None:
     }
     result = tagger.tag(fields["title"], fields["summary"], fields["text"])
     assert result.relevant
-    assert {"arrests_operations", "worksite"} <= _subtopics(result)
+    assert {"arrests_operations", "worksite"} <= subtopic_ids(result)
     evidences = [t.evidence for t in result.subtopics] + [f.evidence for f in result.facts]
     assert result.relevance_evidence is not None
     for ev in [result.relevance_evidence, *evidences]:
@@ -156,29 +145,20 @@ def test_long_article_only_gets_the_subtopics_it_is_about(tagger: Tagger) -> Non
     )
     result = tagger.tag("Shutdown looms over border wall funding", None, body)
     assert result.relevant
-    assert "border" in _subtopics(result)
-    assert "courts_litigation" not in _subtopics(result)
+    assert "border" in subtopic_ids(result)
+    assert "courts_litigation" not in subtopic_ids(result)
 
 
-def test_seed_article_gets_the_expected_subtopics(tagger: Tagger) -> None:
-    if not SEED.is_file():
-        pytest.skip(f"seed article not found at {SEED}")
-    result = tagger.tag("", None, SEED.read_text(encoding="utf-8"))
-    assert result.relevant and result.score >= 0.9
-    assert _subtopics(result) >= {
-        "local_cooperation_287g",
-        "arrests_operations",
-        "crime_gangs",
-        "removal_deportation",
-        "protest_politics",
-    }
+def test_seed_article_gets_the_expectedsubtopic_ids(seed_result: TagResult) -> None:
+    assert seed_result.relevant and seed_result.score >= 0.9
+    assert subtopic_ids(seed_result) >= SEED_SUBTOPICS
 
 
 def test_from_path_none_uses_the_configured_taxonomy(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
 ) -> None:
     copy = tmp_path / "tax.yaml"
-    text = get_settings().taxonomy_path.read_text(encoding="utf-8")
+    text = settings.taxonomy_path.read_text(encoding="utf-8")
     copy.write_text(
         re.sub(r"^version: .*$", 'version: "test-1"', text, flags=re.M), encoding="utf-8"
     )
@@ -186,9 +166,9 @@ def test_from_path_none_uses_the_configured_taxonomy(
     assert Tagger.from_path(None).version == "test-1"
 
 
-def test_get_tagger_is_shared_until_the_file_changes(tmp_path: Path) -> None:
+def test_get_tagger_is_shared_until_the_file_changes(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "tax.yaml"
-    shutil.copy(get_settings().taxonomy_path, path)
+    shutil.copy(settings.taxonomy_path, path)
     first = get_tagger(path)
     assert get_tagger(path) is first
     text = path.read_text(encoding="utf-8")
@@ -202,15 +182,24 @@ def test_get_tagger_is_shared_until_the_file_changes(tmp_path: Path) -> None:
     assert second is not first and second.version == "test-2"
 
 
-def _schema_columns(table: str) -> list[str]:
-    sql = MIGRATION.read_text(encoding="utf-8")
-    body = re.search(rf"CREATE TABLE {table} \((.*?)\n\);", sql, re.S)
-    assert body, table
-    names = [line.strip().split()[0] for line in body.group(1).splitlines() if line.strip()]
-    return [n for n in names if n.upper() != "PRIMARY"]
+def test_builtin_countries_leave_out_neighbours_home_and_names_that_are_words() -> None:
+    countries = set(_builtin_terms("countries"))
+    assert {"Brazil", "El Salvador", "Venezuela"} <= countries
+    assert not {"Mexico", "Canada", "Georgia", "Chad", "Jordan", "Turkey"} & countries
+    assert not {"United States", "Puerto Rico", "Guam"} & countries
 
 
-def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger) -> None:
+def test_builtin_states_include_dc_and_territories() -> None:
+    states = set(_builtin_terms("us_states"))
+    assert {"Texas", "Georgia", "District of Columbia", "Puerto Rico"} <= states
+
+
+def _table_columns(db: Path, table: str) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return [row[0] for row in conn.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger, migrated_db: Path) -> None:
     result = tagger.tag(
         "ICE arrests 1,120 in Florida operation",
         None,
@@ -219,9 +208,9 @@ def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger) -> None:
     now = datetime.now(UTC)
     topics, facts, relevance = result_rows("a1", result, now)
     assert topics and facts
-    assert all(list(row) == _schema_columns("article_topics") for row in topics)
-    assert all(list(row) == _schema_columns("article_facts") for row in facts)
-    assert list(relevance) == _schema_columns("article_relevance")
+    assert all(list(row) == _table_columns(migrated_db, "article_topics") for row in topics)
+    assert all(list(row) == _table_columns(migrated_db, "article_facts") for row in facts)
+    assert list(relevance) == _table_columns(migrated_db, "article_relevance")
     assert relevance["tagged_at"] == now and relevance["relevant"] is True
     assert [row["fact_index"] for row in facts] == list(range(len(facts)))
     assert all(isinstance(row["attrs"], str) for row in facts)
@@ -250,10 +239,10 @@ def test_a_death_in_custody_is_detention_not_use_of_force(tagger: Tagger) -> Non
         "A man collapsed at an ICE processing center and died in custody, ICE said.",
     )
     assert result.relevant
-    assert "detention" in _subtopics(result)
-    assert "use_of_force" not in _subtopics(result)
+    assert "detention" in subtopic_ids(result)
+    assert "use_of_force" not in subtopic_ids(result)
     shot = tagger.tag("Man dies after ICE officer shoots him during arrest in custody")
-    assert "use_of_force" in _subtopics(shot)
+    assert "use_of_force" in subtopic_ids(shot)
 
 
 def test_criminal_records_are_crime_framing_not_court_news(tagger: Tagger) -> None:
@@ -261,10 +250,10 @@ def test_criminal_records_are_crime_framing_not_court_news(tagger: Tagger) -> No
         "ICE arrests 312 immigrants with criminal convictions in Texas operation",
         "Of those arrested, 187 had criminal convictions or pending charges, ICE said.",
     )
-    assert "crime_gangs" in _subtopics(result)
-    assert "courts_litigation" not in _subtopics(result)
+    assert "crime_gangs" in subtopic_ids(result)
+    assert "courts_litigation" not in subtopic_ids(result)
     court = tagger.tag("Judge convicted of obstructing an immigration arrest by ICE agents")
-    assert "courts_litigation" in _subtopics(court)
+    assert "courts_litigation" in subtopic_ids(court)
 
 
 def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger: Tagger) -> None:
@@ -276,7 +265,7 @@ def test_a_second_subtopic_in_several_sentences_is_not_a_passing_mention(tagger:
         ]
     )
     result = tagger.tag("Sheriff joins 287(g) program", None, body)
-    assert {"local_cooperation_287g", "removal_deportation"} <= _subtopics(result)
+    assert {"local_cooperation_287g", "removal_deportation"} <= subtopic_ids(result)
 
 
 @pytest.mark.parametrize(
@@ -353,7 +342,7 @@ def test_enforcement_concepts_fire_however_they_are_written(
 ) -> None:
     result = tagger.tag(title, summary)
     assert result.relevant, (title, result.score)
-    assert subtopic in _subtopics(result)
+    assert subtopic in subtopic_ids(result)
 
 
 @pytest.mark.parametrize(
@@ -426,7 +415,7 @@ def test_related_words_do_not_make_the_wrong_subtopic(
 ) -> None:
     result = tagger.tag(title, summary)
     assert result.relevant, (title, result.score)
-    assert absent not in _subtopics(result)
+    assert absent not in subtopic_ids(result)
 
 
 @pytest.mark.parametrize(
@@ -458,7 +447,7 @@ def test_spanish_enforcement_vocabulary(
 ) -> None:
     result = tagger.tag(title, summary)
     assert result.relevant, (title, result.score)
-    assert subtopic in _subtopics(result)
+    assert subtopic in subtopic_ids(result)
 
 
 def test_spanish_matching_ignores_accents(tagger: Tagger) -> None:
@@ -523,10 +512,10 @@ def test_borderline_scores_are_flagged_for_review(tagger: Tagger) -> None:
     assert result.needs_review == (low <= result.probability <= high)
 
 
-def test_no_calibration_leaves_probability_unset(tmp_path: Path) -> None:
+def test_no_calibration_leaves_probability_unset(tmp_path: Path, settings: Settings) -> None:
     import yaml
 
-    data = yaml.safe_load(get_settings().taxonomy_path.read_text(encoding="utf-8"))
+    data = yaml.safe_load(settings.taxonomy_path.read_text(encoding="utf-8"))
     del data["calibration"]
     path = tmp_path / "tax.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -54,37 +54,42 @@ def feeds_due(
     return [f for f in feeds if f.name not in skip]
 
 
-def known_article_ids(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> set[str]:
-    """Which of these ids are already stored, or failed too often to try again."""
+def _ids_matching(
+    conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str], sql: str, params: list[Any]
+) -> set[str]:
+    """The ids among `article_ids` that `sql` selects; it reads them from `candidate_ids`."""
     if not article_ids:
         return set()
     ids = pa.table({"article_id": pa.array(list(article_ids), pa.string())})
     conn.register("candidate_ids", ids)
     try:
-        rows = conn.execute(
-            "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM candidate_ids)"
-        ).fetchall()
+        rows = conn.execute(sql, params).fetchall()
     finally:
         conn.unregister("candidate_ids")
     return {r[0] for r in rows}
+
+
+def known_article_ids(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> set[str]:
+    """Which of these ids are already stored."""
+    return _ids_matching(
+        conn,
+        article_ids,
+        "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM candidate_ids)",
+        [],
+    )
 
 
 def exhausted_failures(
     conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str], max_attempts: int
 ) -> set[str]:
-    if not article_ids:
-        return set()
-    ids = pa.table({"article_id": pa.array(list(article_ids), pa.string())})
-    conn.register("candidate_ids", ids)
-    try:
-        rows = conn.execute(
-            "SELECT article_id FROM fetch_failures WHERE attempts >= ? "
-            "AND article_id IN (SELECT article_id FROM candidate_ids)",
-            [max_attempts],
-        ).fetchall()
-    finally:
-        conn.unregister("candidate_ids")
-    return {r[0] for r in rows}
+    """Which of these ids failed `max_attempts` times or more: not worth another try."""
+    return _ids_matching(
+        conn,
+        article_ids,
+        "SELECT article_id FROM fetch_failures WHERE attempts >= ? "
+        "AND article_id IN (SELECT article_id FROM candidate_ids)",
+        [max_attempts],
+    )
 
 
 def retryable_failures(

