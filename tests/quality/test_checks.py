@@ -91,12 +91,13 @@ def test_missing_and_empty_frames_still_give_a_row_per_check() -> None:
     assert set(report.frames) == {"articles", "feed_items"}
 
 
-def test_two_thousand_articles_validate_quickly() -> None:
+def test_two_thousand_clean_articles_pass_every_check() -> None:
+    # Validation time at scale is measured by `make bench`, not asserted here.
     rows = clean_rows(2000)
     frames = frames_of(rows)
     report = validate_batch(RUN, frames, taxonomy_ids=TAXONOMY, now=NOW)
     assert report.quarantine.empty
-    assert report.timings["total_s"] < 10.0, report.timings
+    assert report.checks_failed == 0 and report.blocking == []
 
 
 def test_importing_checks_does_not_import_great_expectations() -> None:
