@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -149,6 +150,22 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
     assert [v[0] for v in versions] == [int(p.name[:3]) for p in files]
     assert "006_stories.sql" in [p.name for p in files]
+
+
+def test_load_keeps_the_probability_and_review_flag(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    load = _load("run-1", [_article("a1")])
+    relevance = load.tables["article_relevance"].to_pylist()
+    relevance[0].update(relevance_probability=0.42, needs_review=True)
+    tables = {**load.tables, "article_relevance": staging.to_table("article_relevance", relevance)}
+    load = dataclasses.replace(load, tables=tables)
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, load)
+        stored = conn.execute(
+            "SELECT r.relevance_probability, r.needs_review, a.relevance_probability, "
+            "a.needs_review FROM article_relevance r JOIN articles a USING (article_id)"
+        ).fetchall()
+    assert stored == [(0.42, True, 0.42, True)]
 
 
 def test_loading_the_same_run_twice_adds_no_rows(tmp_path: Path) -> None:
