@@ -69,7 +69,7 @@ class Decision:
 # -- export ---------------------------------------------------------------------
 
 _CANDIDATES = """
-SELECT a.article_id, coalesce(a.needs_review, FALSE)
+SELECT a.article_id, coalesce(a.needs_review, FALSE), d.day
 FROM articles a JOIN article_days d USING (article_id)
 WHERE a.duplicate_of IS NULL AND a.taxonomy_version IS NOT NULL
   AND ($since IS NULL OR d.day >= $since)
@@ -100,11 +100,12 @@ def select_for_review(
     sample_size: int = SAMPLE_SIZE,
     seed: int = SAMPLE_SEED,
 ) -> list[str]:
-    """Ids for the sheet: every borderline article, then a seeded sample of the rest;
-    `limit` caps the total (borderline articles first)."""
+    """Ids for the sheet: every borderline article (newest first), then a seeded sample
+    of the rest; `limit` caps the total (borderline articles first)."""
     rows = conn.execute(_CANDIDATES, {"since": since}).fetchall()
-    borderline = [article_id for article_id, flagged in rows if flagged]
-    others = [article_id for article_id, flagged in rows if not flagged]
+    flagged_rows = sorted((r for r in rows if r[1]), key=lambda r: (-r[2].toordinal(), r[0]))
+    borderline = [article_id for article_id, _, _ in flagged_rows]
+    others = [article_id for article_id, flagged, _ in rows if not flagged]
     sample = random.Random(seed).sample(others, min(sample_size, len(others)))
     chosen = borderline + sorted(sample)
     return chosen if limit is None else chosen[:limit]
