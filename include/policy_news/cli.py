@@ -235,6 +235,73 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """Export a coding sheet for reviewers, or import a filled one."""
+    from datetime import date
+
+    from policy_news.store import connection
+    from policy_news.tagging import review
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"no database at {settings.db_path} yet: run `policy-news run` first")
+        return 1
+    if args.action == "export":
+        out = Path(args.out or f"review-{date.today().isoformat()}.csv")
+        since = date.fromisoformat(args.since) if args.since else None
+        with connection.open_db(settings.db_path, read_only=True) as conn:
+            count = review.export_sheet(conn, out, since, args.limit, args.sample)
+        print(
+            f"{count} articles written to {out}\n"
+            "fill reviewer_relevant (yes/no), reviewer_subtopics (ids separated by ';'; blank "
+            "keeps the machine's) and reviewer_note,\n"
+            f"then run `policy-news review import {out} --reviewer NAME`"
+        )
+        return 0
+    from policy_news.store.snapshot import publish_snapshot
+    from policy_news.tagging.tagger import get_tagger
+
+    fallback = get_tagger(settings.taxonomy_path).subtopic_ids
+    try:
+        with connection.open_db(settings.db_path) as conn:
+            count = review.import_sheet(conn, Path(args.file), args.reviewer, fallback)
+    except review.SheetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    publish_snapshot(settings.db_path)
+    print(f"{count} decisions by {args.reviewer} stored; the analyst views now follow them")
+    return 0
+
+
+def _add_review_parser(sub: Any) -> None:
+    from policy_news.tagging.review import SAMPLE_SIZE
+
+    review = sub.add_parser(
+        "review", help="export a coding sheet of articles to review / import the decisions"
+    )
+    actions = review.add_subparsers(dest="action", required=True)
+    export = actions.add_parser(
+        "export",
+        help="borderline articles plus a seeded random sample of the others, as CSV",
+    )
+    export.add_argument("--db")
+    export.add_argument("--since", help="YYYY-MM-DD: articles of this day or later")
+    export.add_argument("--limit", type=int, help="at most N articles (borderline ones first)")
+    export.add_argument(
+        "--sample",
+        type=int,
+        default=SAMPLE_SIZE,
+        help=f"random articles not flagged for review to add ({SAMPLE_SIZE})",
+    )
+    export.add_argument("--out", help="CSV file (default: review-YYYY-MM-DD.csv)")
+    export.set_defaults(func=cmd_review)
+    imp = actions.add_parser("import", help="store a filled sheet's decisions (all or nothing)")
+    imp.add_argument("file")
+    imp.add_argument("--reviewer", required=True, help="who reviewed the sheet")
+    imp.add_argument("--db")
+    imp.set_defaults(func=cmd_review)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy-news", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     retag.add_argument("--until", help="YYYY-MM-DD")
     retag.add_argument("--not-current", action="store_true", help="keep the current version")
     retag.set_defaults(func=cmd_retag)
+
+    _add_review_parser(sub)
     return parser
 
 

@@ -82,6 +82,10 @@ class Article:
     relevant: bool = False
     relevance_score: float = 0.0
     taxonomy_version: str | None = None
+    # The tagger's calibrated probability of relevance (None without a calibration) and
+    # whether it falls in the taxonomy's borderline band (see TagResult).
+    relevance_probability: float | None = None
+    needs_review: bool = False
 
 
 @dataclass

@@ -71,6 +71,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("relevant", pa.bool_()),
             ("relevance_score", pa.float64()),
             ("taxonomy_version", pa.string()),
+            ("relevance_probability", pa.float64()),
+            ("needs_review", pa.bool_()),
         ]
     ),
     # The fetched page, kept apart from the text: it is most of a run's bytes and only
@@ -136,6 +138,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("evidence", pa.string()),
             ("rule_id", pa.string()),
             ("tagged_at", TS),
+            ("relevance_probability", pa.float64()),
+            ("needs_review", pa.bool_()),
         ]
     ),
 }

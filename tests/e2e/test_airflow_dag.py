@@ -3,6 +3,7 @@ against the sample site on 127.0.0.1; a second run must add no rows."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,6 +99,43 @@ def test_dag_run_through_airflow_loads_duckdb_and_rerun_adds_no_rows(
     for table in ("articles", "article_topics", "article_facts", "article_feeds"):
         assert again[table] == counts[table], f"second run changed {table}"
     assert again["pipeline_runs"] == 2
+
+
+def test_retag_dag_with_the_current_version_stores_probability_and_review_flag(
+    airflow_env: dict[str, str],
+) -> None:
+    """Runs after the ingest test (same database): re-tag under the version already current."""
+    import yaml
+
+    bundled = REPO_ROOT / "include" / "taxonomy" / "immigration_enforcement.yaml"
+    taxonomy = yaml.safe_load(bundled.read_text())
+    version = str(taxonomy["version"])
+    low, high = taxonomy["calibration"]["review_band"]
+    db = Path(airflow_env["POLICY_NEWS_DATA_DIR"]) / "policy_news.duckdb"
+    articles = _counts(db)["articles"]
+
+    conf = json.dumps({"taxonomy_version": version})
+    run = _airflow(["dags", "test", "policy_news_retag", "--conf", conf], airflow_env)
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    with duckdb.connect(str(db), read_only=True) as conn:
+        versions = conn.execute(
+            "SELECT taxonomy_version, is_current FROM taxonomy_versions"
+        ).fetchall()
+        rows = conn.execute(
+            "SELECT r.relevant, r.relevance_probability, r.needs_review, "
+            "a.relevance_probability, a.needs_review, a.taxonomy_version "
+            "FROM article_relevance r JOIN articles a USING (article_id) "
+            "WHERE r.taxonomy_version = ?",
+            [version],
+        ).fetchall()
+    assert versions == [(version, True)]
+    assert len(rows) == articles
+    for _, probability, flagged, article_probability, article_flagged, current in rows:
+        assert probability is not None and 0.0 <= probability <= 1.0
+        assert flagged == (low <= probability <= high)
+        assert (article_probability, article_flagged, current) == (probability, flagged, version)
+    # the calibration orders relevant articles above the others
+    assert min(p for rel, p, *_ in rows if rel) > max(p for rel, p, *_ in rows if not rel)
 
 
 def test_retag_dag_adds_a_new_taxonomy_version_and_keeps_the_old(

@@ -96,6 +96,26 @@ def test_retag_writes_version_rows_and_updates_articles(db: Path, tagger: Tagger
     assert all(isinstance(json.loads(a), dict) for (a,) in attrs)
 
 
+def test_retag_stores_probability_and_review_flag(db: Path, tagger: Tagger) -> None:
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE articles SET summary = 'Despite parole rules, the inmate met followers online.', "
+        "title = 'Sect leader leaves prison again', text = NULL WHERE article_id = 'b-weather'"
+    )
+    con.close()
+    retag_articles(db, tagger, None, None)
+    stored = _query(
+        db,
+        "SELECT r.article_id, r.relevance_probability, r.needs_review, "
+        "a.relevance_probability, a.needs_review FROM article_relevance r "
+        "JOIN articles a USING (article_id) ORDER BY 1",
+    )
+    assert all(row[1] is not None and row[1] == row[3] and row[2] == row[4] for row in stored)
+    flagged = {row[0] for row in stored if row[2]}
+    assert flagged == {"b-weather"}
+    assert all(0.35 <= row[1] <= 0.65 for row in stored if row[2])
+
+
 def test_rerun_replaces_rows_instead_of_adding(db: Path, tagger: Tagger) -> None:
     first = retag_articles(db, tagger, None, None)
     counts = _query(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pytest
 
+from policy_news import staging
 from policy_news.store import connection, loader
 from tests.store.conftest import NOW, article, failure, fetch, load_input, row_counts
 
@@ -95,3 +96,17 @@ def test_a_feed_with_new_items_twice_a_day_is_polled_less_often(db: Path) -> Non
             loader.load_run(conn, load_input(f"run-{i}", [], [twelve_hourly]))
         interval = conn.execute("SELECT poll_interval_minutes FROM feeds").fetchone()[0]
     assert interval == 360  # 12 h rhythm -> every 6 h, the cap
+
+
+def test_load_keeps_the_probability_and_review_flag(db: Path) -> None:
+    load = load_input("run-1", [article("a1")])
+    relevance = load.tables["article_relevance"].to_pylist()
+    relevance[0].update(relevance_probability=0.42, needs_review=True)
+    tables = {**load.tables, "article_relevance": staging.to_table("article_relevance", relevance)}
+    with connection.open_db(db) as conn:
+        loader.load_run(conn, replace(load, tables=tables))
+        stored = conn.execute(
+            "SELECT r.relevance_probability, r.needs_review, a.relevance_probability, "
+            "a.needs_review FROM article_relevance r JOIN articles a USING (article_id)"
+        ).fetchall()
+    assert stored == [(0.42, True, 0.42, True)]

@@ -212,8 +212,19 @@ def test_result_rows_have_exactly_the_schema_columns(tagger: Tagger, migrated_db
     assert all(list(row) == _table_columns(migrated_db, "article_facts") for row in facts)
     assert list(relevance) == _table_columns(migrated_db, "article_relevance")
     assert relevance["tagged_at"] == now and relevance["relevant"] is True
+    assert relevance["relevance_probability"] == result.probability
+    assert relevance["needs_review"] is False
     assert [row["fact_index"] for row in facts] == list(range(len(facts)))
     assert all(isinstance(row["attrs"], str) for row in facts)
+
+
+def test_result_rows_keep_a_borderline_flag(tagger: Tagger) -> None:
+    result = tagger.tag(
+        "Sect leader leaves prison again", "Despite parole rules, the inmate met followers online."
+    )
+    _, _, relevance = result_rows("a1", result, datetime.now(UTC))
+    assert relevance["needs_review"] is True and relevance["relevant"] is False
+    assert 0.35 <= relevance["relevance_probability"] <= 0.65
 
 
 def test_ice_in_an_article_with_no_immigration_context_is_not_the_agency(tagger: Tagger) -> None:

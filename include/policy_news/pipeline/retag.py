@@ -57,6 +57,8 @@ RELEVANCE_COLUMNS = (
     "evidence",
     "rule_id",
     "tagged_at",
+    "relevance_probability",
+    "needs_review",
 )
 
 # Articles without a publication date are placed by when they were fetched.
@@ -183,18 +185,22 @@ def retag_articles(
 def _update_articles(con: Any, relevance: list[dict[str, Any]]) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame.from_records(
-        [
-            (r["article_id"], r["relevant"], r["relevance_score"], r["taxonomy_version"])
-            for r in relevance
-        ],
-        columns=["article_id", "relevant", "relevance_score", "taxonomy_version"],
-    )
+    columns = [
+        "article_id",
+        "relevant",
+        "relevance_score",
+        "taxonomy_version",
+        "relevance_probability",
+        "needs_review",
+    ]
+    frame = pd.DataFrame.from_records([[r[c] for c in columns] for r in relevance], columns=columns)
     con.register("_retag_current", frame)
     try:
         con.execute(
             "UPDATE articles SET relevant = c.relevant, relevance_score = c.relevance_score, "
-            "taxonomy_version = c.taxonomy_version FROM _retag_current c "
+            "taxonomy_version = c.taxonomy_version, "
+            "relevance_probability = CAST(c.relevance_probability AS DOUBLE), "
+            "needs_review = c.needs_review FROM _retag_current c "
             "WHERE articles.article_id = c.article_id"
         )
     finally:

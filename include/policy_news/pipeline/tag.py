@@ -44,6 +44,8 @@ def tag_batch(run_dir: Path, fetched: ArticleBatchResult, settings: Settings) ->
                 row["relevant"] = result.relevant
                 row["relevance_score"] = result.score
                 row["taxonomy_version"] = result.taxonomy_version
+                row["relevance_probability"] = result.probability
+                row["needs_review"] = result.needs_review
                 t_rows, f_rows, r_row = result_rows(row["article_id"], result, now)
                 topics.extend(t_rows)
                 facts.extend(f_rows)

@@ -82,9 +82,10 @@ ARTICLE_COLUMNS = (
 
 SQL_ARTICLES = f"""
 INSERT INTO articles ({ARTICLE_COLUMNS}, word_count, relevant, relevance_score, taxonomy_version,
-                      first_run_id, last_run_id, loaded_at)
+                      relevance_probability, needs_review, first_run_id, last_run_id, loaded_at)
 SELECT {ARTICLE_COLUMNS}, len(string_split_regex(trim(text), '\\s+')), relevant, relevance_score,
-       taxonomy_version, $run_id, $run_id, $now
+       taxonomy_version, relevance_probability, coalesce(needs_review, FALSE), $run_id, $run_id,
+       $now
 FROM staged_articles
 ON CONFLICT (article_id) DO UPDATE SET
     url = excluded.url, final_url = excluded.final_url, title = excluded.title,
@@ -94,7 +95,9 @@ ON CONFLICT (article_id) DO UPDATE SET
     fetched_at = excluded.fetched_at, http_status = excluded.http_status,
     content_hash = excluded.content_hash, word_count = excluded.word_count,
     relevant = excluded.relevant, relevance_score = excluded.relevance_score,
-    taxonomy_version = excluded.taxonomy_version, last_run_id = excluded.last_run_id,
+    taxonomy_version = excluded.taxonomy_version,
+    relevance_probability = excluded.relevance_probability, needs_review = excluded.needs_review,
+    last_run_id = excluded.last_run_id,
     loaded_at = excluded.loaded_at
 """
 

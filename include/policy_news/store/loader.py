@@ -109,7 +109,9 @@ def upsert_tags(
         if make_current:
             conn.execute(
                 "UPDATE articles SET relevant = r.relevant, relevance_score = r.relevance_score, "
-                "taxonomy_version = r.taxonomy_version FROM staged_tag_relevance r "
+                "taxonomy_version = r.taxonomy_version, "
+                "relevance_probability = r.relevance_probability, needs_review = r.needs_review "
+                "FROM staged_tag_relevance r "
                 "WHERE articles.article_id = r.article_id"
             )
     finally:

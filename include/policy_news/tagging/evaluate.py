@@ -1,7 +1,7 @@
 """Measure the tagger against the analysts' labelled sets (`make eval`).
 
     python -m policy_news.tagging.evaluate [--labels-dir DIR] [--spanish PATH] [--json PATH]
-                                   [--taxonomy PATH] [--fit-calibration]
+                                   [--taxonomy PATH] [--db PATH] [--fit-calibration]
 
 For every labelled set (January 2026 headlines, headlines from ten days of 2025, full
 articles and the repo's own Spanish headlines) prints relevance precision/recall/F1,
@@ -11,7 +11,9 @@ halves split by a hash of the item id: rules are developed on the `dev` half and
 `holdout` half is only looked at to report, so a rule written for one item cannot make
 its own figure. The cross-period figure is the tagger on the set it was least tuned on.
 `--fit-calibration` fits the score -> probability map stored in the taxonomy file.
-Exits non-zero only when a labels file is missing.
+`--db` also scores the stored tags against the reviewers' decisions (`tag_reviews`) and
+reports the reviewers' agreement (review_eval.py); with `--db` and no labels files, only
+that. Exits non-zero only when a labels file (or the database) is missing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policy_news.settings import project_home
+from policy_news.tagging.metrics import Counts
 from policy_news.tagging.tagger import Tagger, get_tagger
 
 if TYPE_CHECKING:
@@ -77,31 +80,6 @@ class Prediction:
     score: float = 0.0
     probability: float | None = None
     needs_review: bool = False
-
-
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, predicted: bool, actual: bool) -> None:
-        self.tp += predicted and actual
-        self.fp += predicted and not actual
-        self.fn += actual and not predicted
-
-    def metrics(self) -> dict[str, float | int]:
-        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        return {
-            "precision": round(p, 4),
-            "recall": round(r, 4),
-            "f1": round(f1, 4),
-            "tp": self.tp,
-            "fp": self.fp,
-            "fn": self.fn,
-        }
 
 
 @dataclass
@@ -492,6 +470,15 @@ def _jsonable(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def reviews_section(db: Path) -> dict[str, Any]:
+    """The tagger against the reviewers' decisions stored in `db` (read-only)."""
+    from policy_news.store.connection import open_db
+    from policy_news.tagging.review_eval import review_report
+
+    with open_db(db, read_only=True) as conn:
+        return review_report(conn)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m policy_news.tagging.evaluate", description=__doc__.split("\n")[0]
@@ -503,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the metrics to this file")
     parser.add_argument("--taxonomy", type=Path, help="taxonomy file (default: the configured one)")
     parser.add_argument(
+        "--db",
+        type=Path,
+        help="also score the stored tags against the reviewers' decisions in this DuckDB file",
+    )
+    parser.add_argument(
         "--fit-calibration",
         action="store_true",
         help="fit the score -> probability map on the dev halves and print it",
@@ -511,15 +503,37 @@ def main(argv: list[str] | None = None) -> int:
     missing = [
         args.labels_dir / f for f in DATASETS.values() if not (args.labels_dir / f).is_file()
     ]
-    if missing:
+    if missing and (args.fit_calibration or args.db is None):
         print(f"missing labels file(s): {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    if args.db is not None and not args.db.is_file():
+        print(f"no database at {args.db}", file=sys.stderr)
         return 2
     tagger = get_tagger(args.taxonomy)
     if args.fit_calibration:
         fitted = fit_calibration(args.labels_dir, tagger, args.spanish)
         print(json.dumps(fitted, indent=2))
         return 0
-    results = run(args.labels_dir, tagger, args.spanish)
+    out: dict[str, Any] = {}
+    if missing:
+        print(f"labels missing ({', '.join(map(str, missing))}): reviewed articles only\n")
+    else:
+        out = _jsonable(_print_labelled(args.labels_dir, tagger, args.spanish))
+    if args.db is not None:
+        reviews = reviews_section(args.db)
+        from policy_news.tagging.review_eval import format_review_report
+
+        print()
+        print(format_review_report(reviews))
+        out["reviews"] = reviews
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _print_labelled(labels_dir: Path, tagger: Tagger, spanish: Path | None) -> dict[str, Any]:
+    results = run(labels_dir, tagger, spanish)
     print(f"taxonomy version {tagger.version}\n")
     for pair in results["datasets"].values():
         print(format_report(pair["tagger"]))
@@ -531,10 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_subtopic_table(results))
     print()
     print(format_summary(results))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_jsonable(results), indent=2) + "\n", encoding="utf-8")
-    return 0
+    return results
 
 
 if __name__ == "__main__":

@@ -541,5 +541,7 @@ def result_rows(
         "evidence": ev.sentence if ev else None,
         "rule_id": ev.rule_id if ev else None,
         "tagged_at": tagged_at,
+        "relevance_probability": result.probability,
+        "needs_review": bool(result.needs_review),
     }
     return topics, facts, relevance
