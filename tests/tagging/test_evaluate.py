@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from policy_news.tagging.calibration import calibration_quality, fit_logistic
 from policy_news.tagging.evaluate import (
     SPANISH_FILE,
     Counts,
     Report,
-    calibration_quality,
     default_labels_dir,
     evaluate,
-    fit_logistic,
     format_summary,
     load_items,
     main,
