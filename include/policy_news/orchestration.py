@@ -1,4 +1,5 @@
-"""What the DAGs share: the DuckDB Asset, default task arguments, the failure callback.
+"""What the DAGs share: the DuckDB Asset, default task arguments, where DuckDB tasks run,
+the failure callback.
 
 Import-light: DAG files import this at parse time (Airflow's SDK is already loaded there).
 """
@@ -30,6 +31,22 @@ def log_task_failure(context: Any) -> None:
         getattr(ti, "try_number", "?"),
         f"{type(exc).__name__}: {exc}" if exc else "unknown (see the task log)",
     )
+
+
+def duckdb_task_args() -> dict[str, Any]:
+    """Queue (and pool, if set) of the tasks that open DuckDB.
+
+    The database is a file on one machine: with CeleryExecutor only the workers that
+    serve this queue mount it, and a one-slot pool keeps them to one writer at a time.
+    Every other task reads and writes the staging store only, on any worker.
+    """
+    from policy_news.settings import get_settings
+
+    settings = get_settings()
+    args: dict[str, Any] = {"queue": settings.duckdb_queue}
+    if settings.duckdb_pool:
+        args["pool"] = settings.duckdb_pool
+    return args
 
 
 DEFAULT_ARGS: dict[str, Any] = {
