@@ -12,7 +12,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
+from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB, duckdb_task_args
 
 
 @dag(
@@ -26,7 +26,7 @@ from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
     doc_md=__doc__,
 )
 def policy_news_digest() -> None:
-    @task
+    @task(**duckdb_task_args())  # reads the snapshot beside the database
     def write_digest() -> str:
         from policy_news.reporting.digest import write_digest as write
         from policy_news.settings import get_settings

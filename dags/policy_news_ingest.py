@@ -13,9 +13,14 @@ at a time (DuckDB has a single writer).
 `tag_articles` (mapped) → `validate_batch` → `load_duckdb`, then the teardown
 `alert_operators` (mail on a blocked load, feeds turned bad, subtopic spikes; once a day
 per condition; a task failing its last retry mails through the failure callback).
-Records move between tasks as Parquet files in a run folder; XCom carries paths and
+Records move between tasks as Parquet files in a run folder of the staging store
+(`POLICY_NEWS_STAGING_URL`: a local folder or object storage); XCom carries URLs and
 counts only (the contracts in `policy_news.pipeline.contracts`). The task count does
 not grow with the number of articles.
+
+**Queues:** the tasks that open DuckDB (`plan_run`, `select_new_items`,
+`validate_batch`, `load_duckdb`, `alert_operators`) run on the `POLICY_NEWS_DUCKDB_QUEUE` queue (and pool
+`POLICY_NEWS_DUCKDB_POOL`, if set); fetching, extraction and tagging run on any worker.
 
 **Outputs:** tables `articles`, `article_topics`, `article_facts`, `feed_fetches`,
 `pipeline_runs`, `quarantine`, `dq_results` in `$POLICY_NEWS_DB`, a read-only snapshot
@@ -33,12 +38,10 @@ from typing import TYPE_CHECKING, Any, cast
 import pendulum
 from airflow.sdk import Param, XComArg, dag, get_current_context, task, teardown
 
-from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
+from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB, duckdb_task_args
 from policy_news.settings import get_settings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from policy_news.pipeline.contracts import (
         ArticleBatchResult,
         FeedBatch,
@@ -48,9 +51,13 @@ if TYPE_CHECKING:
         TagBatchResult,
         ValidatedRun,
     )
+    from policy_news.staging_store import StagedPath
+
+# Tasks that open DuckDB run where the database is (see duckdb_task_args).
+ON_DUCKDB = duckdb_task_args()
 
 
-def _run_dir() -> Path:
+def _run_dir() -> StagedPath:
     """Every task of a run finds the run's staging folder from the Airflow run id."""
     from policy_news.pipeline.run_folder import run_dir_for
 
@@ -85,7 +92,7 @@ def _resolved(arg: XComArg) -> Any:
     doc_md=__doc__,
 )
 def policy_news_ingest() -> None:
-    @task
+    @task(**ON_DUCKDB)
     def plan_run() -> list[FeedBatch]:
         """Pick the feeds due and group them by host; returns the batches to map over."""
         from pathlib import Path
@@ -113,7 +120,7 @@ def policy_news_ingest() -> None:
 
     # An empty mapped list (no feed due, no new item) skips its tasks; the stages after
     # it still run, so every run ends with a pipeline_runs row.
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", **ON_DUCKDB)
     def select_new_items(feed_results: list[FeedBatchResult]) -> list[ItemBatch]:
         """De-duplicate against DuckDB; returns one item batch per article task."""
         from policy_news.pipeline.selection import select_new_items as select
@@ -132,7 +139,7 @@ def policy_news_ingest() -> None:
 
         return tag_batch(_run_dir(), fetched, get_settings())
 
-    @task(retries=0, trigger_rule="none_failed")  # a failed check cannot pass on retry
+    @task(retries=0, trigger_rule="none_failed", **ON_DUCKDB)  # a failed check cannot pass on retry
     def validate_batch(
         feed_results: list[FeedBatchResult],
         fetched: list[ArticleBatchResult],
@@ -150,7 +157,7 @@ def policy_news_ingest() -> None:
         except BlockingCheckError as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    @task(outlets=[POLICY_NEWS_DB], trigger_rule="none_failed")
+    @task(outlets=[POLICY_NEWS_DB], trigger_rule="none_failed", **ON_DUCKDB)
     def load_duckdb(validated: ValidatedRun) -> LoadResult:
         from policy_news.pipeline.load import load_run
 
@@ -159,7 +166,7 @@ def policy_news_ingest() -> None:
     # A teardown, not an all_done task: it runs after a blocked validation too, yet the
     # run's state still follows the pipeline's tasks, so a blocked run stays failed.
     @teardown
-    @task
+    @task(**ON_DUCKDB)
     def alert_operators() -> dict[str, list[str]]:
         """Mail operators: a blocked load, feeds turned bad, subtopic spikes (once a day each)."""
         from policy_news.alerts.run import alert_operators as check

@@ -9,6 +9,8 @@ in `include/taxonomy/`; empty = the configured taxonomy), `since` / `until` (dat
 inclusive, on the publication date, else the fetch date), `make_current` (whether the
 default views switch to this version).
 
+**Runs on** the DuckDB queue (`POLICY_NEWS_DUCKDB_QUEUE`, pool `POLICY_NEWS_DUCKDB_POOL`).
+
 **Output:** rows in `article_topics`, `article_facts` and `article_relevance` under the
 chosen version (earlier versions stay queryable), a refreshed analyst snapshot, and an
 update of the Asset `policy_news_duckdb`.
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB
+from policy_news.orchestration import DEFAULT_ARGS, POLICY_NEWS_DB, duckdb_task_args
 
 if TYPE_CHECKING:
     from policy_news.pipeline.contracts import RetagResult
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     doc_md=__doc__,
 )
 def policy_news_retag() -> None:
-    @task(outlets=[POLICY_NEWS_DB])
+    @task(outlets=[POLICY_NEWS_DB], **duckdb_task_args())
     def retag_articles() -> RetagResult:
         from datetime import date
 

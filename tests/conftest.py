@@ -89,6 +89,25 @@ def sample_feeds(sample_site: str, tmp_path: Path) -> Path:
     return write_sample_feeds(sample_site, tmp_path)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[Any]:
+    """moto's S3 server on loopback, one per session (Airflow caches a connection's filesystem)."""
+    from tests.support.s3 import moto_s3
+
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_staging_url(s3_endpoint: Any, monkeypatch: pytest.MonkeyPatch, request: Any) -> str:
+    """A fresh prefix in the moto bucket, reached through the staging Airflow Connection."""
+    from tests.support.s3 import CONN_ENV
+
+    monkeypatch.setenv(CONN_ENV, s3_endpoint.connection)
+    prefix = "".join(c if c.isalnum() else "-" for c in request.node.name)
+    return f"s3://{s3_endpoint.bucket}/{prefix}"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_http_state() -> Iterator[None]:
     """The HTTP client keeps per-host pacing and robots.txt for the process; tests start clean."""

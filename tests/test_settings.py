@@ -60,6 +60,19 @@ def test_data_dir_places_the_files_under_it(
     assert settings.snapshot_path == tmp_path / "policy_news.snapshot.duckdb"
 
 
+def test_staging_url_defaults_to_the_local_staging_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("POLICY_NEWS_DATA_DIR", str(tmp_path))
+    assert get_settings().staging_url == (tmp_path / "staging").as_uri()
+    monkeypatch.setenv("POLICY_NEWS_STAGING_URL", "s3://bucket/runs")
+    monkeypatch.setenv("POLICY_NEWS_DUCKDB_POOL", "duckdb")
+    settings = get_settings()
+    assert settings.staging_url == "s3://bucket/runs"
+    assert (settings.staging_conn_id, settings.duckdb_queue) == ("policy_news_staging", "duckdb")
+    assert settings.duckdb_pool == "duckdb"
+
+
 def test_bad_value_error_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POLICY_NEWS_HOST_CONCURRENCY", "two")
     with pytest.raises(SettingsError, match=r"POLICY_NEWS_HOST_CONCURRENCY='two'"):

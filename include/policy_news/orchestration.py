@@ -1,4 +1,5 @@
-"""What the DAGs share: the DuckDB Asset, default task arguments, the failure callback.
+"""What the DAGs share: the DuckDB Asset, default task arguments, where DuckDB tasks run,
+the failure callback.
 
 Import-light: DAG files import this at parse time (Airflow's SDK is already loaded there).
 """
@@ -42,6 +43,22 @@ def on_task_failure(context: Any) -> None:
         notify_failure(context, get_settings())
     except Exception:  # a callback must never hide the task's own failure
         log.exception("could not send the task-failure alert")
+
+
+def duckdb_task_args() -> dict[str, Any]:
+    """Queue (and pool, if set) of the tasks that open DuckDB.
+
+    The database is a file on one machine: with CeleryExecutor only the workers that
+    serve this queue mount it, and a one-slot pool keeps them to one writer at a time.
+    Every other task reads and writes the staging store only, on any worker.
+    """
+    from policy_news.settings import get_settings
+
+    settings = get_settings()
+    args: dict[str, Any] = {"queue": settings.duckdb_queue}
+    if settings.duckdb_pool:
+        args["pool"] = settings.duckdb_pool
+    return args
 
 
 DEFAULT_ARGS: dict[str, Any] = {

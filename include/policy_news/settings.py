@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=project_home)
     data_dir: Path | None = None
     db_path: Path = Field(default=Path(), validation_alias="DB")
+    # The local run folders' parent; `staging_url` (file://, s3://…) is where they live.
     staging_dir: Path = Path()
+    staging_url: str = ""
+    staging_conn_id: str = "policy_news_staging"
     docs_dir: Path = Path()
     feeds_path: Path = Field(default=INCLUDE_DIR / "feeds.yaml", validation_alias="FEEDS")
     taxonomy_path: Path = Field(
@@ -56,6 +59,10 @@ class Settings(BaseSettings):
 
     # Orchestration.
     schedule: str = "*/30 * * * *"
+    # Tasks that open DuckDB go to this Celery queue and pool (one slot: one writer);
+    # an empty pool means none, so a default install needs no pool created.
+    duckdb_queue: str = "duckdb"
+    duckdb_pool: str = ""
     data_docs_url_prefix: str = "/data-docs"
 
     # HTTP: politeness, limits and the SSRF allow-list.
@@ -132,6 +139,8 @@ class Settings(BaseSettings):
             alias = cls.model_fields[name].validation_alias
             if filled.get(name) is None and (alias is None or filled.get(alias) is None):
                 filled[name] = value
+        if not filled.get("staging_url"):
+            filled["staging_url"] = Path(filled["staging_dir"]).resolve().as_uri()
         return filled
 
     @property

@@ -1,21 +1,26 @@
 """Parquet hand-off between tasks.
 
-Tasks pass paths and counts through XCom; records travel as Parquet files in a
-run-scoped folder. Explicit Arrow schemas keep empty batches and all-null
-columns typed, so the loader never guesses.
+Tasks pass URLs and counts through XCom; records travel as Parquet files in a
+run-scoped folder of the staging store (`staging_store`: local or object storage).
+Explicit Arrow schemas keep empty batches and all-null columns typed, so the loader
+never guesses.
 """
 
 from __future__ import annotations
 
-import shutil
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from policy_news.staging_store import StagedPath, locate, safe_name
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+
+StagedFile = StagedPath | Path | str
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -176,29 +181,31 @@ def writer_options(schema: pa.Schema) -> dict[str, Any]:
     }
 
 
-def write(kind: str, records: Iterable[Any] | pa.Table, path: Path) -> int:
-    """Write records atomically (temp file then rename) so a killed task leaves no half file."""
+def write(kind: str, records: Iterable[Any] | pa.Table, path: StagedFile) -> int:
+    """Write records atomically, so a killed task leaves no half file (see staging_store)."""
     table = records if isinstance(records, pa.Table) else to_table(kind, records)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
     # Row groups bound the writer's buffers (encoded and compressed pages of a group);
     # one group for a 10,000-article run held ~2x its text on top of the table.
-    pq.write_table(table, tmp, row_group_size=_ROW_GROUP_ROWS, **writer_options(table.schema))
-    tmp.replace(path)
+    with locate(path).open_atomic() as out:
+        pq.write_table(table, out, row_group_size=_ROW_GROUP_ROWS, **writer_options(table.schema))
     return int(table.num_rows)
 
 
 class StreamWriter:
     """Append batches of records to one Parquet file; the file appears whole on close."""
 
-    def __init__(self, kind: str, path: Path) -> None:
+    def __init__(self, kind: str, path: StagedFile) -> None:
         self.kind = kind
-        self.path = path
-        self.tmp = path.with_suffix(path.suffix + ".tmp")
+        self.path = locate(path)
         self.rows = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
         schema = SCHEMAS[kind]
-        self._writer = pq.ParquetWriter(self.tmp, schema, **writer_options(schema))
+        self._target = ExitStack()
+        out = self._target.enter_context(self.path.open_atomic())
+        try:
+            self._writer = pq.ParquetWriter(out, schema, **writer_options(schema))
+        except BaseException as exc:
+            self._target.__exit__(type(exc), exc, exc.__traceback__)
+            raise
 
     def write(self, records: Iterable[Any]) -> None:
         self.write_table(to_table(self.kind, records))
@@ -212,27 +219,28 @@ class StreamWriter:
     def __enter__(self) -> StreamWriter:
         return self
 
-    def __exit__(self, exc_type: object, *_: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
         self._writer.close()
-        if exc_type is None:
-            self.tmp.replace(self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+        # Publishes the file on success, drops it on error.
+        self._target.__exit__(exc_type, exc, tb)
 
 
-def iter_rows(kind: str, path: Path | str, batch_size: int) -> Iterable[list[dict[str, Any]]]:
+def iter_rows(kind: str, path: StagedFile, batch_size: int) -> Iterable[list[dict[str, Any]]]:
     """Rows of a staged file in batches, so large runs never sit in memory whole."""
-    if not Path(path).exists():
-        return
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+    staged = locate(path).require()
+    source = pq.ParquetFile(staged.path, filesystem=staged.fs)
+    for batch in source.iter_batches(batch_size=batch_size):
         yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
 
 
-def read(kind: str, paths: Sequence[Path | str], columns: Sequence[str] | None = None) -> pa.Table:
-    """Read and concatenate files of one kind (only `columns`, if given); missing files count as empty."""
+def read(kind: str, paths: Sequence[StagedFile], columns: Sequence[str] | None = None) -> pa.Table:
+    """Read and concatenate files of one kind (only `columns`, if given); a missing file is an error."""
     cols = list(columns) if columns is not None else None
+    staged = [locate(p).require() for p in paths]
     tables = [
-        pq.read_table(p, schema=SCHEMAS[kind], columns=cols) for p in paths if Path(p).exists()
+        pq.read_table(f.path, filesystem=f.fs, schema=SCHEMAS[kind], columns=cols) for f in staged
     ]
     if not tables:
         empty = SCHEMAS[kind].empty_table()
@@ -241,9 +249,4 @@ def read(kind: str, paths: Sequence[Path | str], columns: Sequence[str] | None =
 
 
 def run_dir(staging_dir: Path, run_id: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
-    return staging_dir / safe
-
-
-def clean_run_dir(staging_dir: Path, run_id: str) -> None:
-    shutil.rmtree(run_dir(staging_dir, run_id), ignore_errors=True)
+    return staging_dir / safe_name(run_id)

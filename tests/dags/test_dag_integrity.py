@@ -82,6 +82,31 @@ def test_alerts_run_as_a_teardown_so_a_blocked_run_stays_failed(dag_bag) -> None
     assert "load_duckdb" in task.upstream_task_ids
 
 
+DUCKDB_TASKS = {
+    ("policy_news_ingest", "plan_run"),
+    ("policy_news_ingest", "select_new_items"),
+    ("policy_news_ingest", "validate_batch"),
+    ("policy_news_ingest", "load_duckdb"),
+    ("policy_news_ingest", "alert_operators"),
+    ("policy_news_retag", "retag_articles"),
+    ("policy_news_digest", "write_digest"),
+}
+
+
+def test_only_tasks_that_open_duckdb_go_to_its_queue(dag_bag) -> None:
+    """Fetching, extraction and tagging run on any worker; DuckDB's tasks where the file is."""
+    from airflow.configuration import conf
+
+    default_queue = conf.get("operators", "default_queue")
+    for dag_id, dag in dag_bag.dags.items():
+        for task in dag.tasks:
+            on_duckdb = (dag_id, task.task_id) in DUCKDB_TASKS
+            expected = "duckdb" if on_duckdb else default_queue
+            assert task.queue == expected, f"{dag_id}.{task.task_id} is on queue {task.queue}"
+            # No pool unless POLICY_NEWS_DUCKDB_POOL names one: a missing pool blocks tasks.
+            assert task.pool == "default_pool", f"{dag_id}.{task.task_id} pool {task.pool}"
+
+
 @pytest.mark.parametrize("dag_file", sorted(DAGS_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_parsing_imports_nothing_heavy_and_is_fast(dag_file: Path) -> None:
     code = (

@@ -11,16 +11,15 @@ from policy_news.pipeline.partition import chunks
 from policy_news.pipeline.run_folder import batch_file
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from policy_news.pipeline.contracts import ArticleBatchResult, ItemBatch
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
 
 Progress = Callable[[str], None]
 
 
 def fetch_article_batch(
-    run_dir: Path, batch: ItemBatch, settings: Settings, progress: Progress | None = None
+    run_dir: StagedPath, batch: ItemBatch, settings: Settings, progress: Progress | None = None
 ) -> ArticleBatchResult:
     """Fetch and extract one task's items in chunks, streaming results to Parquet.
 

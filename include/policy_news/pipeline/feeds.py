@@ -1,4 +1,7 @@
-"""Stage 2: fetch one batch of feeds (mapped over the plan's feed batches)."""
+"""Stage 2: fetch one batch of feeds (mapped over the plan's feed batches).
+
+Reads feeds and their states from the run's manifest, never DuckDB: any worker can run it.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +9,28 @@ import time
 from typing import TYPE_CHECKING
 
 from policy_news import staging
-from policy_news.pipeline.run_folder import batch_file, manifest_feeds, read_manifest
+from policy_news.pipeline.run_folder import (
+    batch_file,
+    manifest_feed_states,
+    manifest_feeds,
+    read_manifest,
+)
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from policy_news.pipeline.contracts import FeedBatch, FeedBatchResult
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
 
 
-def fetch_feed_batch(run_dir: Path, batch: FeedBatch, settings: Settings) -> FeedBatchResult:
+def fetch_feed_batch(run_dir: StagedPath, batch: FeedBatch, settings: Settings) -> FeedBatchResult:
     """Poll the batch's feeds (conditional GET, body hash); stage fetch rows and items."""
     from policy_news.sources.feed_fetch import fetch_feeds
-    from policy_news.store import connection, reads
 
     started = time.perf_counter()
     manifest = read_manifest(run_dir)
     wanted = set(batch["feed_names"])
     feeds = [f for f in manifest_feeds(manifest) if f.name in wanted]
-    with connection.open_db(settings.db_path, read_only=True) as conn:
-        states = reads.feed_states(conn)
+    states = manifest_feed_states(manifest)
     fetches, items = fetch_feeds(manifest["run_id"], feeds, states, settings)
     fetches_path = batch_file(run_dir, "feed_fetches", batch["index"])
     items_path = batch_file(run_dir, "feed_items", batch["index"])

@@ -11,15 +11,16 @@ import pyarrow.compute as pc
 
 from policy_news import staging
 from policy_news.pipeline.run_folder import manifest_feeds, read_manifest
+from policy_news.staging_store import locate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     import pyarrow as pa
 
     from policy_news.pipeline.contracts import LoadResult, RunStats, ValidatedRun
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
     from policy_news.store.loader import LoadInput
 
 
@@ -45,10 +46,8 @@ def load_input(
     )
 
 
-def load_run(run_dir: Path, validated: ValidatedRun, settings: Settings) -> LoadResult:
+def load_run(run_dir: StagedPath, validated: ValidatedRun, settings: Settings) -> LoadResult:
     """Load the rows that passed the checks, archive the run's pages, publish the snapshot."""
-    import pyarrow.parquet as pq
-
     from policy_news.pipeline.memory import tune_allocators
     from policy_news.store import connection, html_archive, loader
     from policy_news.store.snapshot import publish_snapshot
@@ -66,8 +65,8 @@ def load_run(run_dir: Path, validated: ValidatedRun, settings: Settings) -> Load
     for row in fetches:
         row["items_new"] = new_per_feed.get(row["feed_name"], 0)
     tables["feed_fetches"] = staging.to_table("feed_fetches", fetches)
-    tables["quarantine"] = pq.read_table(validation["quarantine"])
-    tables["dq_results"] = pq.read_table(validation["dq_results"])
+    tables["quarantine"] = locate(validation["quarantine"]).read_parquet()
+    tables["dq_results"] = locate(validation["dq_results"]).read_parquet()
     articles = tables["articles"]
     stats: RunStats = {
         **validated["stats"],

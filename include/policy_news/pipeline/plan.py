@@ -1,15 +1,19 @@
-"""Stage 1: pick the feeds due and group them by host; record the run's manifest."""
+"""Stage 1: pick the feeds due and group them by host; record the run's manifest.
+
+The manifest carries the due feeds' states too, so the mapped fetch tasks never open
+DuckDB and may run on any worker.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from policy_news import staging
 from policy_news.pipeline.partition import partition_by_host
+from policy_news.pipeline.run_folder import MANIFEST, run_dir_for, write_json
 from policy_news.sources.registry import load_feeds
 
 if TYPE_CHECKING:
@@ -38,8 +42,8 @@ def plan_run(
     feeds = load_feeds(path)
     with connection.open_db(settings.db_path, read_only=True) as conn:
         due = reads.feeds_due(conn, feeds, datetime.now(UTC), poll_all=poll_all)
-    folder = staging.run_dir(settings.staging_dir, run_id)
-    folder.mkdir(parents=True, exist_ok=True)
+        states = reads.feed_states(conn)
+    folder = run_dir_for(run_id, settings)
     manifest = {
         "run_id": run_id,
         "started_at": datetime.now(UTC).isoformat(),
@@ -48,8 +52,9 @@ def plan_run(
         "limit": limit,
         "feeds": [f.model_dump(mode="json") for f in feeds],
         "due": [f.name for f in due],
+        "feed_states": {f.name: asdict(states[f.name]) for f in due if f.name in states},
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_json(folder, MANIFEST, manifest)
     groups = partition_by_host(
         [f.url for f in due], settings.feed_tasks, settings.feed_task_min_feeds
     )
@@ -65,5 +70,5 @@ def plan_run(
         "feeds_due": len(due),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    (folder / "plan.json").write_text(json.dumps(plan))
+    write_json(folder, "plan.json", plan)
     return plan

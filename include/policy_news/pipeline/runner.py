@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policy_news import staging
 from policy_news.pipeline.articles import Progress, fetch_article_batch
 from policy_news.pipeline.feeds import fetch_feed_batch
 from policy_news.pipeline.load import load_run
 from policy_news.pipeline.plan import plan_run
-from policy_news.pipeline.run_folder import new_run_id
+from policy_news.pipeline.run_folder import new_run_id, run_dir_for
 from policy_news.pipeline.selection import select_new_items
 from policy_news.pipeline.tag import tag_batch
 from policy_news.pipeline.validate import BlockingCheckError, validate_stage
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
     from policy_news.pipeline.contracts import (
         ArticleBatchResult,
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
         TagBatchResult,
     )
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
 
 
 @dataclass
@@ -40,7 +40,7 @@ class RunSummary:
 
 
 def _fetch_feeds(
-    run_dir: Path, batches: Sequence[FeedBatch], settings: Settings
+    run_dir: StagedPath, batches: Sequence[FeedBatch], settings: Settings
 ) -> list[FeedBatchResult]:
     """Every feed batch at once, as the DAG's mapped tasks run (batches hold disjoint hosts)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +53,7 @@ def _fetch_feeds(
 
 
 def _fetch_and_tag(
-    run_dir: Path, batches: Sequence[ItemBatch], settings: Settings, progress: Progress | None
+    run_dir: StagedPath, batches: Sequence[ItemBatch], settings: Settings, progress: Progress | None
 ) -> tuple[list[ArticleBatchResult], list[TagBatchResult]]:
     """Fetch every item batch at once (as the DAG's mapped tasks do) and tag each when done.
 
@@ -102,7 +102,7 @@ def run_pipeline(
     # extraction workers have exited: importing it earlier, while the run waits on the
     # network, saved ~3 s of wall time but put the run's peak memory over 1 GiB.
     plan = plan_run(run_id, settings, feeds_path, limit=limit, poll_all=poll_all)
-    run_dir = Path(plan["run_dir"])
+    run_dir = run_dir_for(run_id, settings)
     say(f"run {run_id}: {plan['feeds_due']} feeds to poll")
     with extraction_pool(settings, start=True):  # workers import while feeds download
         feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
@@ -123,5 +123,5 @@ def run_pipeline(
     release_memory()
     load = load_run(run_dir, validated, settings)
     if not keep_staging:
-        staging.clean_run_dir(settings.staging_dir, run_id)
+        run_dir.remove_tree()
     return RunSummary(run_id, "success", validated["stats"], load=load)

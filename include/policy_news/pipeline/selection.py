@@ -15,14 +15,14 @@ from policy_news.pipeline.run_folder import batch_file, read_manifest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from policy_news.pipeline.contracts import FeedBatchResult, ItemBatch, Selection
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
 
 
 def select_new_items(
-    run_dir: Path, feed_results: Sequence[FeedBatchResult], settings: Settings
+    run_dir: StagedPath, feed_results: Sequence[FeedBatchResult], settings: Settings
 ) -> Selection:
     """New items (first feed wins) plus retries, in at most `article_tasks` host groups."""
     from policy_news.store import connection, reads

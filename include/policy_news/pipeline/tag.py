@@ -10,13 +10,14 @@ from policy_news import staging
 from policy_news.pipeline.run_folder import batch_file
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from policy_news.pipeline.contracts import ArticleBatchResult, TagBatchResult
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
 
 
-def tag_batch(run_dir: Path, fetched: ArticleBatchResult, settings: Settings) -> TagBatchResult:
+def tag_batch(
+    run_dir: StagedPath, fetched: ArticleBatchResult, settings: Settings
+) -> TagBatchResult:
     """Write the tagged articles plus their topic, fact and relevance rows."""
     from policy_news.tagging.tagger import get_tagger, result_rows
 

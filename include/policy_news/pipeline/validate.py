@@ -19,10 +19,10 @@ import pyarrow.compute as pc
 
 from policy_news import staging
 from policy_news.pipeline.run_folder import read_manifest
+from policy_news.staging_store import locate
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from policy_news.pipeline.contracts import (
         ArticleBatchResult,
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         Validation,
     )
     from policy_news.settings import Settings
+    from policy_news.staging_store import StagedPath
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def staged_paths(
 
 
 def collect_stats(
-    run_dir: Path,
+    run_dir: StagedPath,
     feed_results: Sequence[FeedBatchResult],
     article_results: Sequence[ArticleBatchResult],
     tag_results: Sequence[TagBatchResult],
@@ -106,7 +107,7 @@ def collect_stats(
 
 
 def validate_stage(
-    run_dir: Path,
+    run_dir: StagedPath,
     feed_results: Sequence[FeedBatchResult],
     article_results: Sequence[ArticleBatchResult],
     tag_results: Sequence[TagBatchResult],
@@ -134,14 +135,15 @@ def validate_stage(
 
 
 def _validate_in_child(
-    run_dir: Path, paths: dict[str, list[str]], settings: Settings
+    run_dir: StagedPath, paths: dict[str, list[str]], settings: Settings
 ) -> Validation:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
-        return child.submit(validate_run, run_dir, paths, settings).result()
+        # The URL, not the path: a remote filesystem's session does not cross processes.
+        return child.submit(validate_run, str(run_dir), paths, settings).result()
 
 
 def _detach_text(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -153,7 +155,7 @@ def _detach_text(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
 
 
 def _write_rejoined(
-    kind: str, frame: Any, detached: pa.Table, rows: Any, path: Path, window: int = 1000
+    kind: str, frame: Any, detached: pa.Table, rows: Any, path: StagedPath, window: int = 1000
 ) -> None:
     """Write the kept rows (`frame`) with their detached columns, `window` input rows at a
     time: the text is filtered slice by slice, never copied whole (at 10,000 articles a
@@ -174,14 +176,14 @@ def _write_rejoined(
             out.write_table(part.select(schema.names).cast(schema))
 
 
-def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings) -> Validation:
+def validate_run(
+    run_dir: StagedPath | str, paths: dict[str, list[str]], settings: Settings
+) -> Validation:
     """Run the GX suites; write the rows that passed, quarantine and results as Parquet.
 
     A blocking failure is recorded in DuckDB (run row and check results, no data)
     and raised, so the Airflow graph shows the run stopped here.
     """
-    import pyarrow.parquet as pq
-
     from policy_news.pipeline.load import load_input
     from policy_news.pipeline.memory import tune_allocators
     from policy_news.quality import checks, data_docs
@@ -190,6 +192,7 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
 
     tune_allocators()
     started = time.perf_counter()
+    run_dir = locate(run_dir, settings.staging_conn_id)
     manifest = read_manifest(run_dir)
     # The raw HTML stays on disk: no check reads it and it is most of a run's bytes;
     # the loader copies it from the staged files into the archive.
@@ -232,9 +235,8 @@ def validate_run(run_dir: Path, paths: dict[str, list[str]], settings: Settings)
         out[kind] = str(path)
     quarantine = pa.Table.from_pandas(report.quarantine, preserve_index=False)
     results = pa.Table.from_pandas(report.results, preserve_index=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(quarantine, out_dir / "quarantine.parquet")
-    pq.write_table(results, out_dir / "dq_results.parquet")
+    (out_dir / "quarantine.parquet").write_parquet(quarantine)
+    (out_dir / "dq_results.parquet").write_parquet(results)
     summary: Validation = {
         "validated": out,
         "html_files": list(paths.get("article_html", [])),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -22,9 +21,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from policy_news import staging
+from policy_news.staging_store import locate, safe_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     import duckdb
 
@@ -47,7 +48,7 @@ def archive_dir(db_path: Path) -> Path:
 
 
 def file_name_for(run_id: str) -> str:
-    return staging.run_dir(Path("."), run_id).name + ".parquet"
+    return safe_name(run_id) + ".parquet"
 
 
 def write_run(
@@ -55,8 +56,9 @@ def write_run(
 ) -> ArchivedRun | None:
     """Copy the staged pages of the articles being loaded into the run's archive file.
 
-    Streams row groups, so memory stays at one batch whatever the run's size; the first
-    copy of an article wins. Returns None when there is nothing to archive.
+    The staged files are read from the staging store (local or object storage). Streams
+    row groups, so memory stays at one batch whatever the run's size; the first copy of
+    an article wins. Returns None when there is nothing to archive.
     """
     keep = pc.unique(article_ids.cast(pa.string()).drop_null())
     if len(keep) == 0:
@@ -69,11 +71,10 @@ def write_run(
     rows = 0
     with pq.ParquetWriter(tmp, schema, **staging.writer_options(schema)) as writer:
         for path in html_files:
-            if not Path(path).exists():
-                continue
+            staged = locate(path).require()
             # pre_buffer=False: read one row group's pages at a time (pre-buffering held
             # ~90 MB more after the copy of a 10,000-article run)
-            source = pq.ParquetFile(path, pre_buffer=False)
+            source = pq.ParquetFile(staged.path, pre_buffer=False, filesystem=staged.fs)
             for batch in source.iter_batches(batch_size=_BATCH_ROWS):
                 table = pa.Table.from_batches([batch]).cast(schema)
                 table = table.filter(pc.is_in(table.column("article_id"), value_set=keep))
