@@ -10,7 +10,10 @@ at a time (DuckDB has a single writer).
 
 **Graph:** `plan_run` → `fetch_feeds` (mapped over host-partitioned feed groups) →
 `select_new_items` → `fetch_articles` (mapped over a fixed number of item groups) →
-`tag_articles` (mapped) → `validate_batch` → `load_duckdb`.
+`tag_articles` (mapped) → `validate_batch` → `load_duckdb` → `housekeeping` (runs
+whatever happened before it: removes loaded runs' staged files, failed runs' after
+`POLICY_NEWS_STAGING_RETENTION_DAYS`, archived pages after
+`POLICY_NEWS_RAW_HTML_RETENTION_DAYS`).
 Records move between tasks as Parquet files in a run folder; XCom carries paths and
 counts only (the contracts in `policy_news.pipeline.contracts`). The task count does
 not grow with the number of articles.
@@ -154,11 +157,21 @@ def policy_news_ingest() -> None:
 
         return load_run(_run_dir(), validated, get_settings())
 
+    @task(trigger_rule="all_done")
+    def housekeeping() -> dict[str, int]:
+        from policy_news.pipeline.housekeeping import housekeep
+
+        result = housekeep(get_settings())
+        return {
+            "staging_removed": len(result.staging_removed),
+            "archive_removed": len(result.archive_removed),
+        }
+
     feed_results = fetch_feeds.expand(batch=plan_run())
     fetched = fetch_articles.expand(batch=select_new_items(_resolved(feed_results)))
     tagged = tag_articles.expand(fetched=fetched)
     validated = validate_batch(_resolved(feed_results), _resolved(fetched), _resolved(tagged))
-    load_duckdb(_resolved(validated))
+    load_duckdb(_resolved(validated)) >> housekeeping()
 
 
 policy_news_ingest()

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 TS = pa.timestamp("us", tz="UTC")
 
+
+class StagedFileError(RuntimeError):
+    """A staged file is missing, unreadable or could not be written; the message names it.
+
+    Never skipped: a run that lost a staged file would silently load less than it fetched.
+    """
+
 SCHEMAS: dict[str, pa.Schema] = {
     "feed_fetches": pa.schema(
         [
@@ -68,6 +75,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("fetched_at", TS),
             ("http_status", pa.int32()),
             ("content_hash", pa.string()),
+            ("extraction_status", pa.string()),
             ("relevant", pa.bool_()),
             ("relevance_score", pa.float64()),
             ("taxonomy_version", pa.string()),
@@ -175,13 +183,24 @@ def writer_options(schema: pa.Schema) -> dict[str, Any]:
 def write(kind: str, records: Iterable[Any] | pa.Table, path: Path) -> int:
     """Write records atomically (temp file then rename) so a killed task leaves no half file."""
     table = records if isinstance(records, pa.Table) else to_table(kind, records)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    # Row groups bound the writer's buffers (encoded and compressed pages of a group);
-    # one group for a 10,000-article run held ~2x its text on top of the table.
-    pq.write_table(table, tmp, row_group_size=_ROW_GROUP_ROWS, **writer_options(table.schema))
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Row groups bound the writer's buffers (encoded and compressed pages of a group);
+        # one group for a 10,000-article run held ~2x its text on top of the table.
+        pq.write_table(table, tmp, row_group_size=_ROW_GROUP_ROWS, **writer_options(table.schema))
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _write_error(kind, path, exc) from exc
     return int(table.num_rows)
+
+
+def _write_error(kind: str, path: Path, exc: OSError) -> StagedFileError:
+    return StagedFileError(
+        f"could not write staged {kind} file {path}: {exc} "
+        "(is the staging disk full? see POLICY_NEWS_STAGING_DIR)"
+    )
 
 
 class StreamWriter:
@@ -192,9 +211,12 @@ class StreamWriter:
         self.path = path
         self.tmp = path.with_suffix(path.suffix + ".tmp")
         self.rows = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
         schema = SCHEMAS[kind]
-        self._writer = pq.ParquetWriter(self.tmp, schema, **writer_options(schema))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.tmp, schema, **writer_options(schema))
+        except OSError as exc:
+            raise _write_error(kind, path, exc) from exc
 
     def write(self, records: Iterable[Any]) -> None:
         self.write_table(to_table(self.kind, records))
@@ -202,38 +224,71 @@ class StreamWriter:
     def write_table(self, table: pa.Table) -> None:
         """A table already in this kind's schema."""
         if table.num_rows:
-            self._writer.write_table(table)
+            try:
+                self._writer.write_table(table)
+            except OSError as exc:
+                raise _write_error(self.kind, self.path, exc) from exc
             self.rows += table.num_rows
 
     def __enter__(self) -> StreamWriter:
         return self
 
     def __exit__(self, exc_type: object, *_: object) -> None:
-        self._writer.close()
-        if exc_type is None:
-            self.tmp.replace(self.path)
-        else:
+        try:
+            self._writer.close()
+            if exc_type is None:
+                self.tmp.replace(self.path)
+        except OSError as exc:
             self.tmp.unlink(missing_ok=True)
+            raise _write_error(self.kind, self.path, exc) from exc
+        if exc_type is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _parquet_file(kind: str, path: Path | str) -> pq.ParquetFile:
+    """Open a staged file, or fail naming it: missing, truncated or not Parquet at all."""
+    if not Path(path).exists():
+        raise StagedFileError(f"staged {kind} file {path} is missing")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise StagedFileError(f"staged {kind} file {path} is unreadable: {exc}") from exc
 
 
 def iter_rows(kind: str, path: Path | str, batch_size: int) -> Iterable[list[dict[str, Any]]]:
     """Rows of a staged file in batches, so large runs never sit in memory whole."""
-    if not Path(path).exists():
-        return
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
-        yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
+    source = _parquet_file(kind, path)
+    try:
+        for batch in source.iter_batches(batch_size=batch_size):
+            yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise StagedFileError(f"staged {kind} file {path} is unreadable: {exc}") from exc
 
 
 def read(kind: str, paths: Sequence[Path | str], columns: Sequence[str] | None = None) -> pa.Table:
-    """Read and concatenate files of one kind (only `columns`, if given); missing files count as empty."""
+    """Read and concatenate files of one kind (only `columns`, if given).
+
+    A missing or damaged file is a StagedFileError naming it, never an empty batch.
+    """
     cols = list(columns) if columns is not None else None
-    tables = [
-        pq.read_table(p, schema=SCHEMAS[kind], columns=cols) for p in paths if Path(p).exists()
-    ]
+    tables = []
+    for path in paths:
+        _parquet_file(kind, path)  # missing or truncated: named here
+        try:
+            tables.append(pq.read_table(path, schema=SCHEMAS[kind], columns=cols))
+        except (pa.ArrowException, OSError) as exc:
+            raise StagedFileError(f"staged {kind} file {path} is unreadable: {exc}") from exc
     if not tables:
         empty = SCHEMAS[kind].empty_table()
         return empty.select(cols) if cols is not None else empty
     return pa.concat_tables(tables)
+
+
+def verify(kind: str, paths: Sequence[Path | str]) -> None:
+    """Check staged files exist and end in a Parquet footer (a truncated file does not),
+    without reading their data: for the large page files read later by the archive."""
+    for path in paths:
+        _parquet_file(kind, path)
 
 
 def run_dir(staging_dir: Path, run_id: str) -> Path:

@@ -6,6 +6,7 @@ import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -64,6 +65,7 @@ def _load(
     articles: list[Article],
     fetches: list[FeedFetch] | None = None,
     failures: list[ArticleFailure] | None = None,
+    quarantine: list[dict[str, Any]] | None = None,
 ) -> loader.LoadInput:
     items = [
         FeedItem(
@@ -111,7 +113,7 @@ def _load(
         "article_topics": staging.to_table("article_topics", topics),
         "article_facts": staging.to_table("article_facts", []),
         "article_relevance": staging.to_table("article_relevance", relevance),
-        "quarantine": pa.table({"run_id": pa.array([], pa.string())}),
+        "quarantine": quarantine_table(quarantine or []),
         "dq_results": pa.table({"run_id": pa.array([], pa.string())}),
     }
     return loader.LoadInput(
@@ -123,6 +125,16 @@ def _load(
         taxonomy_definition={"version": "test-1"},
         run_stats={"articles_loaded": len(articles)},
     )
+
+
+def quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Quarantine rows as the validate stage stages them."""
+    import pandas as pd
+
+    from policy_news.quality.verdicts import QUARANTINE_COLUMNS, typed_quarantine
+
+    frame = typed_quarantine(pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS)))
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _counts(db: Path) -> dict[str, int]:

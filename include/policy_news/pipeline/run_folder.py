@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from policy_news import staging
 from policy_news.sources.registry import FeedConfig
 
@@ -38,3 +40,13 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 
 def manifest_feeds(manifest: dict[str, Any]) -> list[FeedConfig]:
     return [FeedConfig.model_validate(f) for f in manifest["feeds"]]
+
+
+def with_items_new(fetches: pa.Table, run_dir: Path) -> pa.Table:
+    """The fetch rows with `items_new` per feed, known only once selection de-duplicated
+    the run's items (`new_per_feed.json`): the silent-zero check and the loader need it."""
+    path = run_dir / "new_per_feed.json"
+    new_per_feed: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+    counts = [new_per_feed.get(name, 0) for name in fetches.column("feed_name").to_pylist()]
+    index = fetches.schema.get_field_index("items_new")
+    return fetches.set_column(index, "items_new", pa.array(counts, pa.int32()))
