@@ -65,9 +65,9 @@ def test_a_missing_staged_file_is_an_error_naming_it(tmp_path: Path) -> None:
     present = tmp_path / "items_0000.parquet"
     staging.write("feed_items", [ITEM], present)
     missing = tmp_path / "items_0001.parquet"
-    with pytest.raises(staging.StagedFileError, match="items_0001.parquet is missing"):
+    with pytest.raises(staging.StagedFileError, match=r"items_0001\.parquet is missing"):
         staging.read("feed_items", [present, missing])
-    with pytest.raises(staging.StagedFileError, match="items_0001.parquet is missing"):
+    with pytest.raises(staging.StagedFileError, match=r"items_0001\.parquet is missing"):
         list(staging.iter_rows("feed_items", missing, 10))
 
 
@@ -77,9 +77,9 @@ def test_a_damaged_staged_file_is_an_error_naming_it(tmp_path: Path, damage: str
     staging.write("feed_items", [ITEM] * 50, path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"x" * len(data))
-    with pytest.raises(staging.StagedFileError, match="items_0000.parquet is unreadable"):
+    with pytest.raises(staging.StagedFileError, match=r"items_0000\.parquet is unreadable"):
         staging.read("feed_items", [path])
-    with pytest.raises(staging.StagedFileError, match="items_0000.parquet is unreadable"):
+    with pytest.raises(staging.StagedFileError, match=r"items_0000\.parquet is unreadable"):
         staging.verify("feed_items", [path])
 
 

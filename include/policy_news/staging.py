@@ -26,6 +26,7 @@ class StagedFileError(RuntimeError):
     Never skipped: a run that lost a staged file would silently load less than it fetched.
     """
 
+
 SCHEMAS: dict[str, pa.Schema] = {
     "feed_fetches": pa.schema(
         [

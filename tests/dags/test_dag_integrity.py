@@ -72,6 +72,7 @@ def test_only_the_loader_and_checks_write(dag_bag) -> None:
         "tag_articles",
         "validate_batch",
         "load_duckdb",
+        "housekeeping",
     }
 
 

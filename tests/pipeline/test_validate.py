@@ -45,8 +45,15 @@ def _run_folder(settings: Settings, now: datetime) -> tuple[Path, dict[str, list
     (run_dir / "new_per_feed.json").write_text(json.dumps({FEED: 2}))
     fetch = FeedFetch("run-back", FEED, "https://back.example.org/rss", now, "ok", items_seen=2)
     items = [
-        FeedItem(f"a{i}", f"https://back.example.org/{i}", f"https://back.example.org/{i}",
-                 FEED, f"Story {i}", "", now)
+        FeedItem(
+            f"a{i}",
+            f"https://back.example.org/{i}",
+            f"https://back.example.org/{i}",
+            FEED,
+            f"Story {i}",
+            "",
+            now,
+        )
         for i in range(2)
     ]
     staging.write("feed_fetches", [fetch], run_dir / "feed_fetches_0000.parquet")

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from policy_news import staging
@@ -24,9 +25,9 @@ def _metadata_only(article_id: str) -> object:
     )
 
 
-def _refetchable(conn: object, max_attempts: int = 4) -> list[str]:
+def _refetchable(conn: duckdb.DuckDBPyConnection, max_attempts: int = 4) -> list[str]:
     later = NOW + timedelta(days=1)
-    table = reads.refetchable_articles(conn, max_attempts, GAP, later)  # type: ignore[arg-type]
+    table = reads.refetchable_articles(conn, max_attempts, GAP, later)
     return table.column("article_id").to_pylist()
 
 
@@ -66,8 +67,14 @@ def test_metadata_only_refetches_stop_after_the_attempt_limit(tmp_path: Path) ->
 
 
 def _quarantined(run_id: str, article_id: str) -> dict[str, object]:
-    record = {"article_id": article_id, "url": f"https://news.example.org/{article_id}",
-              "feed_name": "fixture", "title": "t", "summary": "", "http_status": 200}
+    record = {
+        "article_id": article_id,
+        "url": f"https://news.example.org/{article_id}",
+        "feed_name": "fixture",
+        "title": "t",
+        "summary": "",
+        "http_status": 200,
+    }
     return {
         "run_id": run_id,
         "stage": "articles",
@@ -125,9 +132,9 @@ def test_blocked_run_keeps_the_feeds_validators_and_records_no_new_items(
     with connection.open_db(db) as conn:
         loader.load_run(conn, _load("run-0", [], [replace(_fetch("run-0"), etag="v1")]))
         fetch = replace(_fetch("run-1"), etag="v2", items_new=4)
-        load = replace(_load("run-1", []), tables={
-            "feed_fetches": staging.to_table("feed_fetches", [fetch])
-        })
+        load = replace(
+            _load("run-1", []), tables={"feed_fetches": staging.to_table("feed_fetches", [fetch])}
+        )
         loader.record_blocked_run(conn, load, results, "blocked")
         row = conn.execute("SELECT etag, consecutive_failures FROM feeds").fetchone()
         new = conn.execute("SELECT items_new FROM feed_fetches WHERE run_id = 'run-1'").fetchone()

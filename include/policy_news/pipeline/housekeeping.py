@@ -57,9 +57,7 @@ def _loaded_runs(settings: Settings, run_ids: Collection[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def clean_staging(
-    settings: Settings, now: datetime, keep: Collection[str] = ()
-) -> list[str]:
+def clean_staging(settings: Settings, now: datetime, keep: Collection[str] = ()) -> list[str]:
     """Remove staging folders of loaded runs, and of other runs past the retention."""
     root = settings.staging_dir
     if not root.is_dir():

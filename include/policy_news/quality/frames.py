@@ -132,7 +132,7 @@ def prepare_frame(
             text = frame.pop("text")
             frame["dq_text_chars"] = _lengths(text)
         # Staged before the column existed: pages without body text were failures then.
-        status = frame["extraction_status"] if "extraction_status" in frame else None
+        status = frame.get("extraction_status")
         frame["extraction_status"] = "ok" if status is None else status.fillna("ok")
         if "language" in frame:
             frame["dq_language"] = frame["language"].map(_normalise_language).astype(object)
