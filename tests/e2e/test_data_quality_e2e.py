@@ -156,8 +156,15 @@ def test_blocking_failure_loads_nothing_and_records_why(
     assert "run.failed_feed_share: 0.75 of feeds failed (max 0.50)" in (summary.message or "")
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         data_rows = conn.execute(
-            "SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM feed_fetches) "
+            "SELECT (SELECT count(*) FROM articles) "
             "+ (SELECT count(*) FROM quarantine) + (SELECT count(*) FROM article_topics)"
+        ).fetchone()
+        # the run's feed fetches are kept, so the missing feeds count toward auto-disabling
+        fetches = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE outcome = 'error') FROM feed_fetches"
+        ).fetchone()
+        failing = conn.execute(
+            "SELECT count(*) FROM feeds WHERE consecutive_hard_failures = 1"
         ).fetchone()
         run = conn.execute("SELECT outcome, message FROM pipeline_runs").fetchone()
         failed = conn.execute(
@@ -165,5 +172,6 @@ def test_blocking_failure_loads_nothing_and_records_why(
             "AND severity = 'block'"
         ).fetchall()
     assert data_rows == (0,)
+    assert fetches == (4, 3) and failing == (3,)
     assert run[0] == "blocked" and "failed_feed_share" in run[1]
     assert failed == [("failed_feed_share", "0.75")]
