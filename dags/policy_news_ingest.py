@@ -10,16 +10,19 @@ at a time (DuckDB has a single writer).
 
 **Graph:** `plan_run` → `fetch_feeds` (mapped over host-partitioned feed groups) →
 `select_new_items` → `fetch_articles` (mapped over a fixed number of item groups) →
-`tag_articles` (mapped) → `validate_batch` → `load_duckdb`, then the teardown
-`alert_operators` (mail on a blocked load, feeds turned bad, subtopic spikes; once a day
-per condition; a task failing its last retry mails through the failure callback).
+`tag_articles` (mapped) → `validate_batch` → `load_duckdb`, then two teardowns that
+run whatever happened before them: `alert_operators` (mail on a blocked load, feeds
+turned bad, subtopic spikes; once a day per condition; a task failing its last retry
+mails through the failure callback) and `housekeeping` (removes loaded runs' staged
+files, failed runs' after `POLICY_NEWS_STAGING_RETENTION_DAYS`, archived pages after
+`POLICY_NEWS_RAW_HTML_RETENTION_DAYS`).
 Records move between tasks as Parquet files in a run folder of the staging store
 (`POLICY_NEWS_STAGING_URL`: a local folder or object storage); XCom carries URLs and
 counts only (the contracts in `policy_news.pipeline.contracts`). The task count does
 not grow with the number of articles.
 
 **Queues:** the tasks that open DuckDB (`plan_run`, `select_new_items`,
-`validate_batch`, `load_duckdb`, `alert_operators`) run on the `POLICY_NEWS_DUCKDB_QUEUE` queue (and pool
+`validate_batch`, `load_duckdb`, `alert_operators`, `housekeeping`) run on the `POLICY_NEWS_DUCKDB_QUEUE` queue (and pool
 `POLICY_NEWS_DUCKDB_POOL`, if set); fetching, extraction and tagging run on any worker.
 
 **Outputs:** tables `articles`, `article_topics`, `article_facts`, `feed_fetches`,
@@ -163,7 +166,7 @@ def policy_news_ingest() -> None:
 
         return load_run(_run_dir(), validated, get_settings())
 
-    # A teardown, not an all_done task: it runs after a blocked validation too, yet the
+    # Teardowns, not all_done tasks: they run after a blocked validation too, yet the
     # run's state still follows the pipeline's tasks, so a blocked run stays failed.
     @teardown
     @task(**ON_DUCKDB)
@@ -174,11 +177,23 @@ def policy_news_ingest() -> None:
         result = check(get_settings())
         return {"sent": result.sent, "already_sent": result.already_sent}
 
+    @teardown
+    @task(**ON_DUCKDB)
+    def housekeeping() -> dict[str, int]:
+        """Apply the retention of staged runs and archived pages."""
+        from policy_news.pipeline.housekeeping import housekeep
+
+        result = housekeep(get_settings())
+        return {
+            "staging_removed": len(result.staging_removed),
+            "archive_removed": len(result.archive_removed),
+        }
+
     feed_results = fetch_feeds.expand(batch=plan_run())
     fetched = fetch_articles.expand(batch=select_new_items(_resolved(feed_results)))
     tagged = tag_articles.expand(fetched=fetched)
     validated = validate_batch(_resolved(feed_results), _resolved(fetched), _resolved(tagged))
-    load_duckdb(_resolved(validated)) >> alert_operators()
+    load_duckdb(_resolved(validated)) >> [alert_operators(), housekeeping()]
 
 
 policy_news_ingest()

@@ -59,3 +59,40 @@ def test_reading_no_files_gives_an_empty_table_of_the_schema() -> None:
     table = staging.read("articles", [])
     assert table.num_rows == 0
     assert table.schema.names == staging.SCHEMAS["articles"].names
+
+
+def test_a_missing_staged_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    present = tmp_path / "items_0000.parquet"
+    staging.write("feed_items", [ITEM], present)
+    missing = tmp_path / "items_0001.parquet"
+    with pytest.raises(staging.StagedFileError, match=r"items_0001\.parquet is missing"):
+        staging.read("feed_items", [present, missing])
+    with pytest.raises(staging.StagedFileError, match=r"items_0001\.parquet is missing"):
+        list(staging.iter_rows("feed_items", missing, 10))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_staged_file_is_an_error_naming_it(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "items_0000.parquet"
+    staging.write("feed_items", [ITEM] * 50, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"x" * len(data))
+    with pytest.raises(staging.StagedFileError, match=r"items_0000\.parquet is unreadable"):
+        staging.read("feed_items", [path])
+    with pytest.raises(staging.StagedFileError, match=r"items_0000\.parquet is unreadable"):
+        staging.verify("feed_items", [path])
+
+
+def test_a_full_disk_fails_the_write_clearly_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def no_space(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", no_space)
+    path = tmp_path / "items.parquet"
+    with pytest.raises(staging.StagedFileError, match="could not write staged feed_items file"):
+        staging.write("feed_items", [ITEM], path)
+    assert list(tmp_path.iterdir()) == []

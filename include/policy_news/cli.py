@@ -153,15 +153,19 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_retag(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from policy_news.pipeline.retag import retag_stored
+    from policy_news.pipeline.retag import PartialRetagError, retag_stored
 
-    result = retag_stored(
-        _settings(args),
-        taxonomy_path=Path(args.taxonomy) if args.taxonomy else None,
-        since=date.fromisoformat(args.since) if args.since else None,
-        until=date.fromisoformat(args.until) if args.until else None,
-        make_current=not args.not_current,
-    )
+    try:
+        result = retag_stored(
+            _settings(args),
+            taxonomy_path=Path(args.taxonomy) if args.taxonomy else None,
+            since=date.fromisoformat(args.since) if args.since else None,
+            until=date.fromisoformat(args.until) if args.until else None,
+            make_current=not args.not_current,
+        )
+    except PartialRetagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result))
     return 0
 

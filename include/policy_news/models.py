@@ -79,6 +79,8 @@ class Article:
     http_status: int | None
     raw_html_gz: bytes | None
     content_hash: str | None
+    # ok | too_short | metadata_only: see extract.page.EXTRACTION_STATUSES
+    extraction_status: str = "ok"
     relevant: bool = False
     relevance_score: float = 0.0
     taxonomy_version: str | None = None

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     article_task_min_items: int = 250
     article_batch_size: int = 100  # pages finished per chunk are held until the chunk ends
     max_article_attempts: int = 3
+    # Articles stored without full body text (metadata-only, too short) are fetched
+    # again, this many fetches in all, at least this many hours apart, in case the page
+    # gains text (see docs/data_quality.md).
+    metadata_refetch_attempts: int = Field(default=4, ge=1)
+    metadata_refetch_gap_hours: float = Field(default=12.0, ge=0)
     extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     # `policy-news run` validates in a child process, as the Airflow task does: GX's
     # import (~180 MB) and its frames then never sit under the load's peak.
@@ -108,6 +113,13 @@ class Settings(BaseSettings):
     alert_from_email: str | None = None
     spike_k: float = 3.0
     spike_min_count: int = 5
+
+    # Housekeeping (pipeline/housekeeping.py). A successful run's staged files go once
+    # it is loaded; a failed or blocked run's stay this many days for a look.
+    staging_retention_days: float = Field(default=7.0, ge=0)
+    # Raw-HTML archive files (one per loaded run) older than this are deleted, text and
+    # tags stay; 0 keeps the archive for ever.
+    raw_html_retention_days: float = Field(default=180.0, ge=0)
 
     @field_validator("allowed_private_nets", "alert_emails", mode="before")
     @classmethod

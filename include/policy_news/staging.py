@@ -24,6 +24,14 @@ StagedFile = StagedPath | Path | str
 
 TS = pa.timestamp("us", tz="UTC")
 
+
+class StagedFileError(RuntimeError):
+    """A staged file is missing, unreadable or could not be written; the message names it.
+
+    Never skipped: a run that lost a staged file would silently load less than it fetched.
+    """
+
+
 SCHEMAS: dict[str, pa.Schema] = {
     "feed_fetches": pa.schema(
         [
@@ -73,6 +81,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("fetched_at", TS),
             ("http_status", pa.int32()),
             ("content_hash", pa.string()),
+            ("extraction_status", pa.string()),
             ("relevant", pa.bool_()),
             ("relevance_score", pa.float64()),
             ("taxonomy_version", pa.string()),
@@ -186,9 +195,21 @@ def write(kind: str, records: Iterable[Any] | pa.Table, path: StagedFile) -> int
     table = records if isinstance(records, pa.Table) else to_table(kind, records)
     # Row groups bound the writer's buffers (encoded and compressed pages of a group);
     # one group for a 10,000-article run held ~2x its text on top of the table.
-    with locate(path).open_atomic() as out:
-        pq.write_table(table, out, row_group_size=_ROW_GROUP_ROWS, **writer_options(table.schema))
+    try:
+        with locate(path).open_atomic() as out:
+            pq.write_table(
+                table, out, row_group_size=_ROW_GROUP_ROWS, **writer_options(table.schema)
+            )
+    except OSError as exc:
+        raise _write_error(kind, path, exc) from exc
     return int(table.num_rows)
+
+
+def _write_error(kind: str, path: StagedFile, exc: OSError) -> StagedFileError:
+    return StagedFileError(
+        f"could not write staged {kind} file {path}: {exc} "
+        "(is the staging disk full? see POLICY_NEWS_STAGING_URL)"
+    )
 
 
 class StreamWriter:
@@ -200,11 +221,13 @@ class StreamWriter:
         self.rows = 0
         schema = SCHEMAS[kind]
         self._target = ExitStack()
-        out = self._target.enter_context(self.path.open_atomic())
         try:
+            out = self._target.enter_context(self.path.open_atomic())
             self._writer = pq.ParquetWriter(out, schema, **writer_options(schema))
         except BaseException as exc:
             self._target.__exit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, OSError):
+                raise _write_error(kind, path, exc) from exc
             raise
 
     def write(self, records: Iterable[Any]) -> None:
@@ -213,7 +236,10 @@ class StreamWriter:
     def write_table(self, table: pa.Table) -> None:
         """A table already in this kind's schema."""
         if table.num_rows:
-            self._writer.write_table(table)
+            try:
+                self._writer.write_table(table)
+            except OSError as exc:
+                raise _write_error(self.kind, self.path, exc) from exc
             self.rows += table.num_rows
 
     def __enter__(self) -> StreamWriter:
@@ -222,30 +248,66 @@ class StreamWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
-        self._writer.close()
+        try:
+            self._writer.close()
+        except OSError as error:
+            self._target.__exit__(type(error), error, error.__traceback__)
+            raise _write_error(self.kind, self.path, error) from error
         # Publishes the file on success, drops it on error.
-        self._target.__exit__(exc_type, exc, tb)
+        try:
+            self._target.__exit__(exc_type, exc, tb)
+        except OSError as error:
+            raise _write_error(self.kind, self.path, error) from error
+
+
+def _parquet_file(kind: str, path: StagedFile) -> pq.ParquetFile:
+    """Open a staged file, or fail naming it: missing, truncated or not Parquet at all."""
+    staged = locate(path)
+    if not staged.exists():
+        raise StagedFileError(f"staged {kind} file {staged} is missing")
+    try:
+        return pq.ParquetFile(staged.path, filesystem=staged.fs)
+    except (pa.ArrowException, OSError) as exc:
+        raise StagedFileError(f"staged {kind} file {staged} is unreadable: {exc}") from exc
 
 
 def iter_rows(kind: str, path: StagedFile, batch_size: int) -> Iterable[list[dict[str, Any]]]:
     """Rows of a staged file in batches, so large runs never sit in memory whole."""
-    staged = locate(path).require()
-    source = pq.ParquetFile(staged.path, filesystem=staged.fs)
-    for batch in source.iter_batches(batch_size=batch_size):
-        yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
+    source = _parquet_file(kind, path)
+    try:
+        for batch in source.iter_batches(batch_size=batch_size):
+            yield pa.Table.from_batches([batch]).cast(SCHEMAS[kind]).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise StagedFileError(f"staged {kind} file {path} is unreadable: {exc}") from exc
 
 
 def read(kind: str, paths: Sequence[StagedFile], columns: Sequence[str] | None = None) -> pa.Table:
-    """Read and concatenate files of one kind (only `columns`, if given); a missing file is an error."""
+    """Read and concatenate files of one kind (only `columns`, if given).
+
+    A missing or damaged file is a StagedFileError naming it, never an empty batch.
+    """
     cols = list(columns) if columns is not None else None
-    staged = [locate(p).require() for p in paths]
-    tables = [
-        pq.read_table(f.path, filesystem=f.fs, schema=SCHEMAS[kind], columns=cols) for f in staged
-    ]
+    tables = []
+    for path in paths:
+        _parquet_file(kind, path)  # missing or truncated: named here
+        staged = locate(path)
+        try:
+            tables.append(
+                pq.read_table(staged.path, filesystem=staged.fs, schema=SCHEMAS[kind], columns=cols)
+            )
+        except (pa.ArrowException, OSError) as exc:
+            raise StagedFileError(f"staged {kind} file {staged} is unreadable: {exc}") from exc
     if not tables:
         empty = SCHEMAS[kind].empty_table()
         return empty.select(cols) if cols is not None else empty
     return pa.concat_tables(tables)
+
+
+def verify(kind: str, paths: Sequence[StagedFile]) -> None:
+    """Check staged files exist and end in a Parquet footer (a truncated file does not),
+    without reading their data: for the large page files read later by the archive."""
+    for path in paths:
+        _parquet_file(kind, path)
 
 
 def run_dir(staging_dir: Path, run_id: str) -> Path:

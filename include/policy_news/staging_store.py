@@ -131,12 +131,13 @@ def _local_atomic(path: Path) -> Iterator[Any]:
     out = pa.OSFile(str(tmp), "wb")
     try:
         yield out
+        out.close()  # flushes: a full disk can fail here too
+        tmp.replace(path)
     except BaseException:
-        out.close()
+        if not out.closed:
+            out.close()
         tmp.unlink(missing_ok=True)
         raise
-    out.close()
-    tmp.replace(path)
 
 
 @contextmanager

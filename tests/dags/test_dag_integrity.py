@@ -73,11 +73,13 @@ def test_only_the_loader_and_checks_write(dag_bag) -> None:
         "validate_batch",
         "load_duckdb",
         "alert_operators",
+        "housekeeping",
     }
 
 
-def test_alerts_run_as_a_teardown_so_a_blocked_run_stays_failed(dag_bag) -> None:
-    task = dag_bag.dags["policy_news_ingest"].get_task("alert_operators")
+@pytest.mark.parametrize("task_id", ["alert_operators", "housekeeping"])
+def test_end_of_run_tasks_are_teardowns_so_a_blocked_run_stays_failed(dag_bag, task_id) -> None:
+    task = dag_bag.dags["policy_news_ingest"].get_task(task_id)
     assert task.is_teardown
     assert "load_duckdb" in task.upstream_task_ids
 
@@ -88,6 +90,7 @@ DUCKDB_TASKS = {
     ("policy_news_ingest", "validate_batch"),
     ("policy_news_ingest", "load_duckdb"),
     ("policy_news_ingest", "alert_operators"),
+    ("policy_news_ingest", "housekeeping"),
     ("policy_news_retag", "retag_articles"),
     ("policy_news_digest", "write_digest"),
 }

@@ -4,7 +4,6 @@ loads nothing and says why."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -121,23 +120,25 @@ def test_bad_records_are_quarantined_with_reasons_and_the_rest_loads(
             ).fetchall()
         )
         short = conn.execute(
-            "SELECT raw_record FROM quarantine WHERE check_name = 'text_length'"
+            "SELECT extraction_status, text FROM articles WHERE url LIKE '%short.html'"
         ).fetchone()
-    assert loaded == {"good1", "good2", "good3", "german"}
+    assert loaded == {"good1", "good2", "good3", "german", "short"}
     # Validation keeps the text out of pandas and rejoins it by row after the quarantine
     # removed rows: every article still has its own page's text.
     for n in (1, 2, 3):
         assert f"{n * 10} people were held" in texts[f"good{n}"]
     assert "Bundespolizei" in texts["german"]
-    assert "Menu only." in json.loads(short[0])["text"]  # and the quarantined one keeps it
+    # a body under 200 characters loads, marked, instead of being quarantined for length
+    assert short is not None and short[0] == "too_short" and "Menu only." in short[1]
     assert {
         ("feed_items", "article_id_unique"),
         ("articles", "published_not_future"),
         ("articles", "published_not_ancient"),
-        ("articles", "text_length"),
     } <= quarantined
+    assert ("articles", "text_length") not in quarantined
     assert reasons[1].startswith("2099") and "future.html" in reasons[2]
-    assert failures == [("no_text",)]
+    # quarantined articles count as failed attempts (retried, then left alone)
+    assert sorted(failures) == [("no_text",), ("quarantined",), ("quarantined",)]
     assert ("language_expected", 1) in warnings
     assert results[0] >= 30 and results[1] >= 5
     assert (settings.docs_dir / "index.html").exists()
@@ -155,8 +156,15 @@ def test_blocking_failure_loads_nothing_and_records_why(
     assert "run.failed_feed_share: 0.75 of feeds failed (max 0.50)" in (summary.message or "")
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         data_rows = conn.execute(
-            "SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM feed_fetches) "
+            "SELECT (SELECT count(*) FROM articles) "
             "+ (SELECT count(*) FROM quarantine) + (SELECT count(*) FROM article_topics)"
+        ).fetchone()
+        # the run's feed fetches are kept, so the missing feeds count toward auto-disabling
+        fetches = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE outcome = 'error') FROM feed_fetches"
+        ).fetchone()
+        failing = conn.execute(
+            "SELECT count(*) FROM feeds WHERE consecutive_hard_failures = 1"
         ).fetchone()
         run = conn.execute("SELECT outcome, message FROM pipeline_runs").fetchone()
         failed = conn.execute(
@@ -164,5 +172,6 @@ def test_blocking_failure_loads_nothing_and_records_why(
             "AND severity = 'block'"
         ).fetchall()
     assert data_rows == (0,)
+    assert fetches == (4, 3) and failing == (3,)
     assert run[0] == "blocked" and "failed_feed_share" in run[1]
     assert failed == [("failed_feed_share", "0.75")]

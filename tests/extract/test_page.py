@@ -63,3 +63,26 @@ def test_every_corpus_page_extracts_or_records_why(path: Path) -> None:
     else:
         assert len(fields["text"]) > 100
         assert fields["language"] is None or len(fields["language"]) == 2
+
+
+SHELL = b"""<html lang="en"><head><title>ICE raid in Houston - Video</title>
+<meta property="og:description" content="Federal agents arrested 40 people at a Houston worksite.">
+<meta name="description" content="Site-wide description"></head>
+<body><div id="root"></div><script>render()</script></body></html>"""
+
+
+def test_page_without_body_keeps_title_and_meta_description() -> None:
+    fields = extract_page(SHELL, "https://video.example/raid")
+    assert "error_kind" not in fields
+    assert fields["extraction_status"] == "metadata_only"
+    assert fields["text"] == "Federal agents arrested 40 people at a Houston worksite."
+    assert fields["title"].startswith("ICE raid in Houston")
+    assert fields["content_hash"] is None  # a boilerplate description is no fingerprint
+
+
+def test_full_page_is_ok_and_a_short_body_is_too_short() -> None:
+    assert extract_page(PAGE.encode(), "https://ledger.example/a")["extraction_status"] == "ok"
+    short = PAGE.split("<p>")[0] + "<p>ICE arrested two men on Monday.</p></article></body></html>"
+    fields = extract_page(short.encode(), "https://ledger.example/b")
+    assert fields["extraction_status"] in ("too_short", "metadata_only")
+    assert "error_kind" not in fields

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from policy_news.pipeline.retag import retag_articles
+from policy_news.pipeline.retag import PartialRetagError, retag_articles
 from policy_news.settings import get_settings
 from policy_news.tagging.tagger import Tagger
 
@@ -138,10 +138,37 @@ def test_rerun_replaces_rows_instead_of_adding(db: Path, tagger: Tagger) -> None
 
 
 def test_window_uses_fetched_at_when_published_at_is_missing(db: Path, tagger: Tagger) -> None:
-    stats = retag_articles(db, tagger, date(2025, 3, 1), date(2025, 3, 4))
+    stats = retag_articles(db, tagger, date(2025, 3, 1), date(2025, 3, 4), make_current=False)
     assert stats["articles"] == 2  # a-ice (published 2 March) and c-nodate (fetched 4 March)
     tagged = {r[0] for r in _query(db, "SELECT article_id FROM article_relevance")}
     assert tagged == {"a-ice", "c-nodate"}
+
+
+def test_window_cannot_become_current_while_other_articles_lack_the_version(
+    db: Path, tagger: Tagger, tmp_path: Path
+) -> None:
+    retag_articles(db, tagger, None, None)
+    newer = _tagger_with_version(tmp_path, "next-4")
+    with pytest.raises(PartialRetagError, match="2 stored articles outside the window"):
+        retag_articles(db, newer, date(2025, 3, 1), date(2025, 3, 4))
+    # nothing written: the current views still cover every article
+    versions = dict(_query(db, "SELECT taxonomy_version, is_current FROM taxonomy_versions"))
+    assert versions == {tagger.version: True}
+    assert _query(db, "SELECT count(DISTINCT article_id) FROM article_relevance") == [(4,)]
+
+
+def test_window_may_become_current_once_every_article_has_the_version(
+    db: Path, tagger: Tagger, tmp_path: Path
+) -> None:
+    newer = _tagger_with_version(tmp_path, "next-5")
+    retag_articles(db, newer, None, None, make_current=False)
+    retag_articles(db, newer, date(2025, 3, 1), date(2025, 3, 4))
+    current = _query(
+        db,
+        "SELECT count(DISTINCT r.article_id) FROM article_relevance r JOIN taxonomy_versions v "
+        "ON v.taxonomy_version = r.taxonomy_version AND v.is_current",
+    )
+    assert current == [(4,)]
 
 
 def test_not_current_keeps_articles_and_current_version(

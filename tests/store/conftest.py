@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
@@ -100,6 +100,7 @@ def load_input(
     articles: list[Article],
     fetches: list[FeedFetch] | None = None,
     failures: list[ArticleFailure] | None = None,
+    quarantine: list[dict[str, Any]] | None = None,
 ) -> loader.LoadInput:
     """A whole run for `loader.load_run`: each article tagged removal_deportation."""
     items = [
@@ -148,7 +149,7 @@ def load_input(
         "article_topics": staging.to_table("article_topics", topics),
         "article_facts": staging.to_table("article_facts", []),
         "article_relevance": staging.to_table("article_relevance", relevance),
-        "quarantine": pa.table({"run_id": pa.array([], pa.string())}),
+        "quarantine": quarantine_table(quarantine or []),
         "dq_results": pa.table({"run_id": pa.array([], pa.string())}),
     }
     return loader.LoadInput(
@@ -169,3 +170,13 @@ def row_counts(db: Path) -> dict[str, int]:
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             for table in COUNTED_TABLES
         }
+
+
+def quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Quarantine rows as the validate stage stages them."""
+    import pandas as pd
+
+    from policy_news.quality.verdicts import QUARANTINE_COLUMNS, typed_quarantine
+
+    frame = typed_quarantine(pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS)))
+    return pa.Table.from_pandas(frame, preserve_index=False)

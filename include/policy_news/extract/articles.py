@@ -77,8 +77,15 @@ def _article(
         fetched_at=fetched_at,
         http_status=result.status,
         raw_html_gz=fields["raw_html_gz"],
-        content_hash=fields.get("content_hash") or content_fingerprint(text),
+        content_hash=_content_hash(fields, text),
+        extraction_status=fields.get("extraction_status", "ok"),
     )
+
+
+def _content_hash(fields: dict[str, Any], text: str) -> str | None:
+    if fields.get("extraction_status") == "metadata_only":
+        return None  # a boilerplate description is no fingerprint of the story
+    return fields.get("content_hash") or content_fingerprint(text)
 
 
 def _failure(

@@ -18,6 +18,16 @@ _HTML_LANG = re.compile(rb"<html[^>]*\slang=[\"']?([a-zA-Z]{2})", re.IGNORECASE)
 _OLDEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 # A fast extraction shorter than this is redone with trafilatura's fallback extractors.
 _FAST_MIN_CHARS = 1000
+# Body text shorter than this is kept but marked `too_short` (the same floor as the
+# `text_length` check in include/checks.yaml, which judges `ok` rows only).
+MIN_BODY_CHARS = 200
+
+# What the extracted body is worth (column `articles.extraction_status`):
+#   ok             body text of at least MIN_BODY_CHARS characters
+#   too_short      some body text, shorter than that (teasers, captions, cut-off pages)
+#   metadata_only  no body text at all (client-rendered, paywalled, video pages): the
+#                  text is the page's meta description, the story is still recorded
+EXTRACTION_STATUSES: tuple[str, ...] = ("ok", "too_short", "metadata_only")
 
 
 def content_fingerprint(text: str) -> str:
@@ -108,23 +118,58 @@ def _extract_page(html: bytes, url: str) -> dict[str, Any]:
             "error": f"trafilatura failed: {exc!r}"[:500],
             "extract_cpu_s": time.thread_time() - started,
         }
-    extract_cpu_s = time.thread_time() - started
     if doc is None or not getattr(doc, "text", None):
-        return {
-            "error_kind": "no_text",
-            "error": "no article text found in the page",
-            "extract_cpu_s": extract_cpu_s,
-        }
+        return _metadata_only(html, url, now, started)
     text = str(doc.text)
     return {
-        "extract_cpu_s": extract_cpu_s,
+        "extract_cpu_s": time.thread_time() - started,
         # level 1: a third of level 6's CPU for ~15% more bytes; the archive is cold data
         "raw_html_gz": gzip.compress(html, 1),
         "text": text,
+        "extraction_status": "ok" if len(text) >= MIN_BODY_CHARS else "too_short",
         "title": doc.title,
         "author": doc.author,
         "site_name": doc.sitename,
         "language": _detect_language(text, html),
         "html_date": _parse_html_date(doc.date, now),
         "content_hash": content_fingerprint(text),  # here, so the worker pays for it
+    }
+
+
+def _metadata_only(html: bytes, url: str, now: datetime, started: float) -> dict[str, Any]:
+    """A page without body text still names a story: keep its title and meta description.
+
+    No content hash: a site-wide boilerplate description would make unrelated stories
+    look like syndicated copies of each other.
+    """
+    from trafilatura.metadata import extract_metadata
+
+    try:
+        meta = extract_metadata(html, default_url=url)
+    except Exception as exc:  # same pathological markup that breaks extraction
+        return {
+            "error_kind": "extract",
+            "error": f"trafilatura metadata failed: {exc!r}"[:500],
+            "extract_cpu_s": time.thread_time() - started,
+        }
+    description = str(meta.description or "").strip()
+    if not description and not meta.title:
+        # An empty body or a bare shell says nothing at all: more likely a soft error
+        # than a story, so it stays a failure and is retried.
+        return {
+            "error_kind": "no_text",
+            "error": "no article text, title or description found in the page",
+            "extract_cpu_s": time.thread_time() - started,
+        }
+    return {
+        "extract_cpu_s": time.thread_time() - started,
+        "raw_html_gz": gzip.compress(html, 1),
+        "text": description,
+        "extraction_status": "metadata_only",
+        "title": meta.title,
+        "author": meta.author,
+        "site_name": meta.sitename,
+        "language": _detect_language(description, html),
+        "html_date": _parse_html_date(meta.date, now),
+        "content_hash": None,
     }

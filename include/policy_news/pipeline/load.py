@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.compute as pc
 
 from policy_news import staging
-from policy_news.pipeline.run_folder import manifest_feeds, read_manifest
+from policy_news.pipeline.run_folder import manifest_feeds, read_manifest, with_items_new
 from policy_news.staging_store import locate
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def load_input(
         feeds=manifest_feeds(dict(manifest)),
         tables=tables,
         taxonomy_version=tagger.version,
-        taxonomy_definition=getattr(tagger, "definition", None),
+        taxonomy_definition=tagger.taxonomy.definition(),
         run_stats={**stats, "trigger": manifest.get("trigger")},
     )
 
@@ -56,15 +55,12 @@ def load_run(run_dir: StagedPath, validated: ValidatedRun, settings: Settings) -
     started = time.perf_counter()
     validation = validated["validation"]
     paths = validation["validated"]
+    # Damaged page files fail here, naming the file, before the database is touched.
+    staging.verify("article_html", validation["html_files"])
     tables: dict[str, pa.Table] = {
         kind: staging.read(kind, [paths[kind]] if kind in paths else []) for kind in staging.SCHEMAS
     }
-    # items_new per feed is known only after de-duplication; the fetch rows get it here.
-    new_per_feed = json.loads((run_dir / "new_per_feed.json").read_text())
-    fetches = tables["feed_fetches"].to_pylist()
-    for row in fetches:
-        row["items_new"] = new_per_feed.get(row["feed_name"], 0)
-    tables["feed_fetches"] = staging.to_table("feed_fetches", fetches)
+    tables["feed_fetches"] = with_items_new(tables["feed_fetches"], run_dir)
     tables["quarantine"] = locate(validation["quarantine"]).read_parquet()
     tables["dq_results"] = locate(validation["dq_results"]).read_parquet()
     articles = tables["articles"]

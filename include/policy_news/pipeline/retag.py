@@ -110,6 +110,27 @@ def _record_version(con: Any, tagger: Tagger, now: datetime, make_current: bool)
         )
 
 
+class PartialRetagError(ValueError):
+    """A windowed retag may not become current while other articles lack its tags."""
+
+
+def _check_window_can_become_current(con: Any, version: str, where: str, params: list[Any]) -> None:
+    """The `current_*` views follow one version for every article: making a version
+    current from a window would drop the articles outside it from those views."""
+    missing = con.execute(
+        f"SELECT count(*) FROM articles WHERE NOT ({where}) AND article_id NOT IN "
+        "(SELECT article_id FROM article_relevance WHERE taxonomy_version = ?)",
+        [*params, version],
+    ).fetchone()
+    if missing and missing[0]:
+        raise PartialRetagError(
+            f"{missing[0]} stored articles outside the window have no tags of taxonomy "
+            f"{version}; making it current would drop them from the current_* views. "
+            "Retag them too (no --since/--until), or retag this window without making "
+            "the version current (--not-current / make_current=False)."
+        )
+
+
 def retag_articles(
     db_path: Path,
     tagger: Tagger,
@@ -117,7 +138,11 @@ def retag_articles(
     until: date | None,
     make_current: bool = True,
 ) -> dict[str, int]:
-    """Re-tag the articles published (else fetched) between `since` and `until`, inclusive."""
+    """Re-tag the articles published (else fetched) between `since` and `until`, inclusive.
+
+    With a window, `make_current` is refused (PartialRetagError, nothing written) unless
+    every article outside the window already has tags of this version.
+    """
     import duckdb
 
     now = datetime.now(UTC)
@@ -133,6 +158,8 @@ def retag_articles(
     }
     con = duckdb.connect(str(db_path))
     try:
+        if make_current and (since is not None or until is not None):
+            _check_window_can_become_current(con, version, where, params)
         con.begin()
         try:
             selected = f"SELECT article_id FROM articles WHERE {where}"

@@ -12,6 +12,8 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from policy_news.models import FeedState
 from policy_news.sources.registry import FeedConfig
 from policy_news.staging_store import StagedPath, locate, run_folder
@@ -54,3 +56,13 @@ def manifest_feeds(manifest: dict[str, Any]) -> list[FeedConfig]:
 def manifest_feed_states(manifest: dict[str, Any]) -> dict[str, FeedState]:
     """What the store remembered of the due feeds when the run was planned (ETag, hash)."""
     return {name: FeedState(**state) for name, state in manifest["feed_states"].items()}
+
+
+def with_items_new(fetches: pa.Table, run_dir: StagedPath) -> pa.Table:
+    """The fetch rows with `items_new` per feed, known only once selection de-duplicated
+    the run's items (`new_per_feed.json`): the silent-zero check and the loader need it."""
+    path = run_dir / "new_per_feed.json"
+    new_per_feed: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+    counts = [new_per_feed.get(name, 0) for name in fetches.column("feed_name").to_pylist()]
+    index = fetches.schema.get_field_index("items_new")
+    return fetches.set_column(index, "items_new", pa.array(counts, pa.int32()))

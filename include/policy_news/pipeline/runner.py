@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from policy_news.pipeline.articles import Progress, fetch_article_batch
 from policy_news.pipeline.feeds import fetch_feed_batch
+from policy_news.pipeline.housekeeping import housekeep
 from policy_news.pipeline.load import load_run
 from policy_news.pipeline.plan import plan_run
 from policy_news.pipeline.run_folder import new_run_id, run_dir_for
@@ -113,15 +114,16 @@ def run_pipeline(
             run_dir, selection["item_batches"], settings, progress
         )
     release_memory()  # each stage's peak starts from what the last one left
+    keep = (run_id,) if keep_staging else ()
     try:
         validated = validate_stage(run_dir, feed_results, article_results, tag_results, settings)
     except BlockingCheckError as exc:
         assert exc.stats is not None  # validate_stage attaches them
+        housekeep(settings, keep)  # the blocked run's staging stays for the retention
         return RunSummary(run_id, "blocked", exc.stats, message=str(exc))
     validation = validated["validation"]
     say(f"checks: {validation['checks_passed']} passed, {validation['checks_failed']} failed")
     release_memory()
     load = load_run(run_dir, validated, settings)
-    if not keep_staging:
-        run_dir.remove_tree()
+    housekeep(settings, keep)
     return RunSummary(run_id, "success", validated["stats"], load=load)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -35,6 +36,13 @@ def select_new_items(
         skip = reads.known_article_ids(conn, unique_ids)
         skip |= reads.exhausted_failures(conn, unique_ids, settings.max_article_attempts)
         retries = reads.retryable_failures(conn, settings.max_article_attempts)
+        refetches = reads.refetchable_articles(
+            conn,
+            settings.metadata_refetch_attempts,
+            timedelta(hours=settings.metadata_refetch_gap_hours),
+            datetime.now(UTC),
+        )
+        retries = pa.concat_tables([retries, refetches])
     seen: set[str] = set()
     keep = []
     for i, article_id in enumerate(items.column("article_id").to_pylist()):

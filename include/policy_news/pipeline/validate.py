@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policy_news import staging
-from policy_news.pipeline.run_folder import read_manifest
+from policy_news.pipeline.run_folder import read_manifest, with_items_new
 from policy_news.staging_store import locate
 
 if TYPE_CHECKING:
@@ -198,10 +198,14 @@ def validate_run(
     # the loader copies it from the staged files into the archive.
     frames: dict[str, Any] = {}
     detached: dict[str, pa.Table] = {}
+    fetches = staging.SCHEMAS["feed_fetches"].empty_table()
     for kind, files in paths.items():
         if kind == "article_html":
             continue
         table = staging.read(kind, files)
+        if kind == "feed_fetches":
+            table = with_items_new(table, run_dir)
+            fetches = table
         if kind == "articles":
             # The text stays in Arrow: checks read only its length, and pandas would copy
             # it at every filter (~65 MB a copy at 10,000 articles).
@@ -256,7 +260,8 @@ def validate_run(
     if report.blocking:
         message = "blocking data-quality check failed: " + "; ".join(report.blocking)
         counts = {k: summary[k] for k in ("quarantined", "checks_passed", "checks_failed")}
-        load = load_input(manifest, {}, counts, settings)
+        # The fetches are recorded (feed failures count), the data is not.
+        load = load_input(manifest, {"feed_fetches": fetches}, counts, settings)
         with connection.open_db(settings.db_path) as conn:
             loader.record_blocked_run(conn, load, results, message)
         raise BlockingCheckError(message)

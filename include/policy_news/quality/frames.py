@@ -131,6 +131,9 @@ def prepare_frame(
             # it is its length, so GX gets the length and not the text.
             text = frame.pop("text")
             frame["dq_text_chars"] = _lengths(text)
+        # Staged before the column existed: pages without body text were failures then.
+        status = frame.get("extraction_status")
+        frame["extraction_status"] = "ok" if status is None else status.fillna("ok")
         if "language" in frame:
             frame["dq_language"] = frame["language"].map(_normalise_language).astype(object)
         for column in ("published_at", "fetched_at"):

@@ -23,16 +23,11 @@ SELECT run_id, feed_name, feed_url, fetched_at, outcome, http_status, bytes, eta
 FROM staged_feed_fetches
 """
 
-# Health bookkeeping per feed from this run's fetch (hard failures: 404/410/DNS).
-SQL_FEED_HEALTH = """
-UPDATE feeds SET
-    etag = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.etag ELSE feeds.etag END,
-    last_modified = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.last_modified
-        ELSE feeds.last_modified END,
-    body_hash = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.body_hash ELSE feeds.body_hash END,
+# Failure counting per feed from this run's fetch (hard failures: 404/410/DNS); shared
+# by loaded and blocked runs.
+_HEALTH_COUNTERS = """
     last_fetch_at = f.fetched_at,
     last_success_at = CASE WHEN f.outcome <> 'error' THEN f.fetched_at ELSE feeds.last_success_at END,
-    last_new_item_at = CASE WHEN f.items_new > 0 THEN f.fetched_at ELSE feeds.last_new_item_at END,
     consecutive_failures = CASE WHEN f.outcome = 'error' THEN feeds.consecutive_failures + 1 ELSE 0 END,
     consecutive_hard_failures = CASE WHEN f.hard THEN feeds.consecutive_hard_failures + 1 ELSE 0 END,
     auto_disabled_at = CASE
@@ -56,6 +51,24 @@ FROM (
 WHERE feeds.feed_name = f.feed_name
 """
 
+# Health bookkeeping per feed from a loaded run's fetch: validators, body hash and the
+# last new item too.
+SQL_FEED_HEALTH = (
+    """
+UPDATE feeds SET
+    etag = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.etag ELSE feeds.etag END,
+    last_modified = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.last_modified
+        ELSE feeds.last_modified END,
+    body_hash = CASE WHEN f.outcome IN ('ok', 'unchanged') THEN f.body_hash ELSE feeds.body_hash END,
+    last_new_item_at = CASE WHEN f.items_new > 0 THEN f.fetched_at ELSE feeds.last_new_item_at END,"""
+    + _HEALTH_COUNTERS
+)
+
+# A blocked run loaded none of its items: its fetches count toward failures and
+# auto-disabling, but the validators (etag, body hash) stay, or the next run would be
+# told "unchanged" and never see those items; no poll rhythm, so the feed is due again.
+SQL_FEED_HEALTH_BLOCKED = "UPDATE feeds SET" + _HEALTH_COUNTERS
+
 SQL_POLL_RHYTHM = """
 UPDATE feeds SET
     poll_interval_minutes = r.minutes,
@@ -77,7 +90,7 @@ WHERE feeds.feed_name = r.feed_name AND feeds.auto_disabled_at IS NULL
 
 ARTICLE_COLUMNS = (
     "article_id, url, final_url, feed_name, title, summary, text, author, site_name, language, "
-    "published_at, date_source, fetched_at, http_status, content_hash"
+    "published_at, date_source, fetched_at, http_status, content_hash, extraction_status"
 )
 
 SQL_ARTICLES = f"""
@@ -94,11 +107,55 @@ ON CONFLICT (article_id) DO UPDATE SET
     published_at = excluded.published_at, date_source = excluded.date_source,
     fetched_at = excluded.fetched_at, http_status = excluded.http_status,
     content_hash = excluded.content_hash, word_count = excluded.word_count,
+    extraction_status = excluded.extraction_status,
+    -- the same run loaded twice must not count its fetch twice
+    extraction_attempts = articles.extraction_attempts
+        + CASE WHEN articles.last_run_id = excluded.last_run_id THEN 0 ELSE 1 END,
     relevant = excluded.relevant, relevance_score = excluded.relevance_score,
     taxonomy_version = excluded.taxonomy_version,
     relevance_probability = excluded.relevance_probability, needs_review = excluded.needs_review,
     last_run_id = excluded.last_run_id,
     loaded_at = excluded.loaded_at
+"""
+
+# A stored article fetched again for its body text (not `ok`) whose fetch failed: the
+# attempt counts, so the refetches stay bounded.
+SQL_REFETCH_FAILED = """
+UPDATE articles SET extraction_attempts = extraction_attempts + 1
+WHERE extraction_status <> 'ok' AND last_run_id <> $run_id
+  AND article_id IN (SELECT article_id FROM staged_failures)
+"""
+
+# Articles quarantined by a row-level check count as failed attempts: retried like any
+# failure, then left alone after `max_article_attempts` (see reads.exhausted_failures).
+SQL_QUARANTINE_ATTEMPTS = """
+INSERT INTO fetch_failures
+SELECT DISTINCT ON (r.article_id)
+       r.article_id, r.url, r.feed_name, r.title, r.summary,
+       TRY_CAST(r.published_at AS TIMESTAMPTZ), 'validate', 'quarantined',
+       'quarantined by check ' || r.check_name, TRY_CAST(r.http_status AS INTEGER),
+       1, r.quarantined_at, r.quarantined_at, $run_id
+FROM (
+    SELECT json_extract_string(raw_record, '$.article_id') AS article_id,
+           json_extract_string(raw_record, '$.url') AS url,
+           json_extract_string(raw_record, '$.feed_name') AS feed_name,
+           json_extract_string(raw_record, '$.title') AS title,
+           json_extract_string(raw_record, '$.summary') AS summary,
+           json_extract_string(raw_record, '$.published_at') AS published_at,
+           json_extract_string(raw_record, '$.http_status') AS http_status,
+           check_name, quarantined_at
+    FROM staged_quarantine WHERE stage = 'articles'
+) AS r
+WHERE r.article_id IS NOT NULL AND r.url IS NOT NULL AND r.feed_name IS NOT NULL
+  -- a duplicate copy whose first copy loaded is no failure
+  AND r.article_id NOT IN (SELECT article_id FROM staged_articles)
+ORDER BY r.article_id, r.check_name
+ON CONFLICT (article_id) DO UPDATE SET stage = excluded.stage,
+    error_kind = excluded.error_kind, error = excluded.error,
+    last_failed_at = excluded.last_failed_at,
+    attempts = fetch_failures.attempts + CASE WHEN fetch_failures.last_run_id =
+        excluded.last_run_id THEN 0 ELSE 1 END,
+    last_run_id = excluded.last_run_id
 """
 
 # Syndicated copies: same words under another URL point at the first one we stored.

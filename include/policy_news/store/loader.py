@@ -21,8 +21,11 @@ from policy_news.store.load_sql import (
     SQL_DUPLICATES,
     SQL_FEED_FETCHES,
     SQL_FEED_HEALTH,
+    SQL_FEED_HEALTH_BLOCKED,
     SQL_FEEDS,
     SQL_POLL_RHYTHM,
+    SQL_QUARANTINE_ATTEMPTS,
+    SQL_REFETCH_FAILED,
     SQL_RUN,
 )
 
@@ -214,6 +217,8 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
             "excluded.last_run_id THEN 0 ELSE 1 END, last_run_id = excluded.last_run_id",
             {"run_id": load.run_id},
         )
+        conn.execute(SQL_QUARANTINE_ATTEMPTS, {"run_id": load.run_id})
+        conn.execute(SQL_REFETCH_FAILED, {"run_id": load.run_id})
         conn.execute(
             "DELETE FROM fetch_failures WHERE article_id IN (SELECT article_id FROM staged_articles)"
         )
@@ -245,10 +250,30 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
 def record_blocked_run(
     conn: duckdb.DuckDBPyConnection, load: LoadInput, dq_results: pa.Table, message: str
 ) -> None:
-    """A blocking check failed: keep the evidence (run row, check results), load no data."""
-    conn.register("staged_dq_results", dq_results)
+    """A blocking check failed: keep the evidence (run row, check results) and the run's
+    feed fetches, load no data.
+
+    The fetches count toward each feed's failures (so a dead feed is auto-disabled even
+    while it keeps runs blocked); their items were not stored, so `items_new` is recorded
+    as 0 and the feeds' validators are left alone (see SQL_FEED_HEALTH_BLOCKED).
+    """
+    tables: dict[str, pa.Table] = {"dq_results": dq_results}
+    fetches = load.tables.get("feed_fetches")
+    if fetches is not None:
+        zero = pa.array([0] * fetches.num_rows, pa.int32())
+        index = fetches.schema.get_field_index("items_new")
+        tables["feed_fetches"] = fetches.set_column(index, "items_new", zero)
+        tables["feed_config"] = _feed_config_table(load.feeds)
+    names = _register(conn, tables)
     conn.execute("BEGIN TRANSACTION")
     try:
+        if fetches is not None:
+            conn.execute(SQL_FEEDS, {"now": datetime.now(UTC)})
+            conn.execute(SQL_FEED_FETCHES)
+            conn.execute(
+                SQL_FEED_HEALTH_BLOCKED,
+                {"limit": HARD_FAILURES_TO_DISABLE, "recheck": DISABLED_RECHECK},
+            )
         conn.execute("DELETE FROM dq_results WHERE run_id = ?", [load.run_id])
         conn.execute("INSERT INTO dq_results BY NAME SELECT * FROM staged_dq_results")
         conn.execute(SQL_RUN, _run_row(load, "blocked", message))
@@ -257,4 +282,5 @@ def record_blocked_run(
         conn.execute("ROLLBACK")
         raise
     finally:
-        conn.unregister("staged_dq_results")
+        for name in names:
+            conn.unregister(name)

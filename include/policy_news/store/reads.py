@@ -125,6 +125,45 @@ def retryable_failures(
     )
 
 
+def refetchable_articles(
+    conn: duckdb.DuckDBPyConnection,
+    max_attempts: int,
+    min_gap: timedelta,
+    now: datetime,
+    limit: int = 200,
+) -> pa.Table:
+    """Stored articles without full body text (metadata-only, too short) due another fetch.
+
+    Pages behind a script or a paywall sometimes gain text later (the server renders it,
+    the paywall lifts): each gets up to `max_attempts` fetches, `min_gap` apart, and the
+    loader upserts it with full text once it appears.
+    """
+    from policy_news import staging
+
+    rows = conn.execute(
+        "SELECT article_id, url, feed_name, coalesce(title, ''), coalesce(summary, ''), "
+        "published_at FROM articles WHERE coalesce(extraction_status, 'ok') <> 'ok' "
+        "AND coalesce(extraction_attempts, 1) < ? AND fetched_at <= ? "
+        "ORDER BY fetched_at LIMIT ?",
+        [max_attempts, now - min_gap, limit],
+    ).fetchall()
+    return staging.to_table(
+        "feed_items",
+        [
+            {
+                "article_id": r[0],
+                "url": r[1],
+                "original_url": r[1],
+                "feed_name": r[2],
+                "title": r[3],
+                "summary": r[4],
+                "published_at": r[5],
+            }
+            for r in rows
+        ],
+    )
+
+
 def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict[str, Any]:
     counts = {
         table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
