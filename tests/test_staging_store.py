@@ -84,14 +84,14 @@ def test_s3_missing_staged_file_raises_naming_it(
 ) -> None:
     settings = make_settings(staging_url=s3_staging_url)
     missing = str(batch_file(run_dir_for("r1", settings), "feed_items", 7))
-    with pytest.raises(FileNotFoundError, match=r"s3://.*/r1/feed_items_0007\.parquet"):
+    with pytest.raises(staging.StagedFileError, match=r"s3://.*/r1/feed_items_0007\.parquet"):
         staging.read("feed_items", [missing])
-    with pytest.raises(FileNotFoundError, match="feed_items_0007"):
+    with pytest.raises(staging.StagedFileError, match="feed_items_0007"):
         list(staging.iter_rows("feed_items", missing, batch_size=10))
 
 
 def test_local_missing_staged_file_raises_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"gone\.parquet"):
+    with pytest.raises(staging.StagedFileError, match=r"gone\.parquet"):
         staging.read("feed_items", [tmp_path / "gone.parquet"])
 
 
