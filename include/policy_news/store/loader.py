@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from policy_news.settings import get_settings
+from policy_news.stories.persistence import (
+    StoriesUpdate,
+    near_duplicate_params,
+    story_params,
+    update_near_duplicates,
+    update_stories,
+)
 from policy_news.store.load_sql import (
     SQL_ARTICLES,
     SQL_DUPLICATES,
@@ -200,6 +207,9 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
             load.taxonomy_definition,
             make_current=True,
         )
+        stories_started = time.perf_counter()
+        stories = _update_stories(conn, tables["articles"].column("article_id").to_pylist())
+        stories_seconds = time.perf_counter() - stories_started
         conn.execute(
             "INSERT INTO fetch_failures SELECT article_id, url, feed_name, title, summary, "
             "feed_published_at, stage, error_kind, error, http_status, 1, failed_at, failed_at, $run_id "
@@ -221,6 +231,7 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         timings = {
             **load.run_stats.get("timings", {}),
             "load": round(time.perf_counter() - started, 3),
+            "stories": round(stories_seconds, 3),
         }
         load = replace(load, run_stats={**load.run_stats, "timings": timings})
         conn.execute(SQL_RUN, _run_row(load, "success", None))
@@ -237,7 +248,20 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         "facts": tables["article_facts"].num_rows,
         "failures": tables["failures"].num_rows,
         "quarantined": tables["quarantine"].num_rows,
+        "near_duplicates": stories.near_duplicates,
+        "stories_assigned": stories.stories_assigned,
+        "new_stories": stories.new_stories,
     }
+
+
+def _update_stories(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> StoriesUpdate:
+    """Near-duplicates, then stories, for the batch's articles (tags must be written)."""
+    settings = get_settings()
+    found = update_near_duplicates(conn, article_ids, near_duplicate_params(settings))
+    assigned = update_stories(conn, article_ids, story_params(settings))
+    # `update_stories` counts copies among the articles it assigned; the batch's
+    # near-duplicates (relevant or not) are what the run found.
+    return StoriesUpdate(found, assigned.stories_assigned, assigned.new_stories)
 
 
 def record_blocked_run(

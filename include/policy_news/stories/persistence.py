@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     import duckdb
 
+    from policy_news.settings import Settings
+
 
 @dataclass(frozen=True)
 class StoriesUpdate:
@@ -43,6 +45,22 @@ class StoriesUpdate:
     near_duplicates: int
     stories_assigned: int
     new_stories: int
+
+
+def near_duplicate_params(settings: Settings) -> NearDuplicateParams:
+    """The near-duplicate window and thresholds analysts may tune (POLICY_NEWS_*)."""
+    return NearDuplicateParams(
+        threshold=settings.near_duplicate_threshold,
+        containment=settings.near_duplicate_containment,
+        window_days=settings.near_duplicate_window_days,
+    )
+
+
+def story_params(settings: Settings) -> StoryParams:
+    """The story window and threshold analysts may tune; the weights stay in code."""
+    return StoryParams(
+        window_days=settings.story_window_days, threshold=settings.story_threshold
+    )
 
 
 def _ids_table(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
