@@ -193,6 +193,44 @@ def test_syndicated_copy_is_linked_to_the_first_article(tmp_path: Path) -> None:
     assert rows == [("a1", None), ("z9", "a1")]
 
 
+def test_a_reworded_reprint_is_a_near_duplicate_in_its_originals_story(tmp_path: Path) -> None:
+    import dataclasses
+    import json
+
+    from policy_news.stories.synthetic import rewrite
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "articles.jsonl"
+    texts = {r["article_id"]: r for r in map(json.loads, fixture.read_text().splitlines())}
+    reprint = rewrite("a1", texts["a1"]["title"], texts["a1"]["text"], 2).text
+    copy = dataclasses.replace(_article("b-copy", reprint), content_hash="hash-reprint")
+    db = tmp_path / "x.duckdb"
+    with connection.open_db(db) as conn:
+        first = loader.load_run(conn, _load("run-1", [_article("a1", texts["a1"]["text"])]))
+        second_run = _load("run-2", [copy, _article("c1", texts["c1"]["text"])])
+        second = loader.load_run(conn, second_run)
+        again = loader.load_run(conn, second_run)
+        rows = conn.execute(
+            "SELECT article_id, duplicate_of, near_duplicate_of, story_id FROM articles ORDER BY 1"
+        ).fetchall()
+        timings = conn.execute(
+            "SELECT timings FROM pipeline_runs WHERE run_id = 'run-2'"
+        ).fetchone()
+    assert rows == [
+        ("a1", None, None, "a1"),
+        ("b-copy", None, "a1", "a1"),
+        ("c1", None, None, "c1"),
+    ]
+    assert (first["near_duplicates"], first["stories_assigned"], first["new_stories"]) == (0, 1, 1)
+    assert (second["near_duplicates"], second["stories_assigned"], second["new_stories"]) == (
+        1,
+        2,
+        1,
+    )
+    # Reloading the batch finds the copy again but assigns nothing new.
+    assert (again["near_duplicates"], again["stories_assigned"]) == (1, 0)
+    assert timings is not None and "stories" in json.loads(timings[0])
+
+
 def test_feed_is_auto_disabled_after_repeated_hard_failures(tmp_path: Path) -> None:
     db = tmp_path / "x.duckdb"
     with connection.open_db(db) as conn:

@@ -16,13 +16,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from policy_news.settings import get_settings
-from policy_news.stories.persistence import (
-    StoriesUpdate,
-    near_duplicate_params,
-    story_params,
-    update_near_duplicates,
-    update_stories,
-)
 from policy_news.store.load_sql import (
     SQL_ARTICLES,
     SQL_DUPLICATES,
@@ -162,6 +155,15 @@ def _run_row(load: LoadInput, outcome: str, message: str | None) -> list[Any]:
 
 def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]:
     """Write one run in a single transaction; a crash or error leaves the database as it was."""
+    # Imported before the transaction: datasketch takes seconds to import, and a blocked
+    # run (record_blocked_run) needs none of it.
+    from policy_news.stories.persistence import (
+        near_duplicate_params,
+        story_params,
+        update_near_duplicates,
+        update_stories,
+    )
+
     tables = dict(load.tables)
     tables["feed_config"] = _feed_config_table(load.feeds)
     now = datetime.now(UTC)
@@ -207,8 +209,11 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
             load.taxonomy_definition,
             make_current=True,
         )
+        # Near-duplicates first (stories use them), after tags (stories use facts).
         stories_started = time.perf_counter()
-        stories = _update_stories(conn, tables["articles"].column("article_id").to_pylist())
+        article_ids = tables["articles"].column("article_id").to_pylist()
+        near_duplicates = update_near_duplicates(conn, article_ids, near_duplicate_params(settings))
+        stories = update_stories(conn, article_ids, story_params(settings))
         stories_seconds = time.perf_counter() - stories_started
         conn.execute(
             "INSERT INTO fetch_failures SELECT article_id, url, feed_name, title, summary, "
@@ -248,20 +253,10 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         "facts": tables["article_facts"].num_rows,
         "failures": tables["failures"].num_rows,
         "quarantined": tables["quarantine"].num_rows,
-        "near_duplicates": stories.near_duplicates,
+        "near_duplicates": near_duplicates,
         "stories_assigned": stories.stories_assigned,
         "new_stories": stories.new_stories,
     }
-
-
-def _update_stories(conn: duckdb.DuckDBPyConnection, article_ids: list[str]) -> StoriesUpdate:
-    """Near-duplicates, then stories, for the batch's articles (tags must be written)."""
-    settings = get_settings()
-    found = update_near_duplicates(conn, article_ids, near_duplicate_params(settings))
-    assigned = update_stories(conn, article_ids, story_params(settings))
-    # `update_stories` counts copies among the articles it assigned; the batch's
-    # near-duplicates (relevant or not) are what the run found.
-    return StoriesUpdate(found, assigned.stories_assigned, assigned.new_stories)
 
 
 def record_blocked_run(

@@ -58,9 +58,7 @@ def near_duplicate_params(settings: Settings) -> NearDuplicateParams:
 
 def story_params(settings: Settings) -> StoryParams:
     """The story window and threshold analysts may tune; the weights stay in code."""
-    return StoryParams(
-        window_days=settings.story_window_days, threshold=settings.story_threshold
-    )
+    return StoryParams(window_days=settings.story_window_days, threshold=settings.story_threshold)
 
 
 def _ids_table(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
