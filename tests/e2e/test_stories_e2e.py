@@ -176,11 +176,11 @@ def test_cli_report_and_export_read_the_snapshot(
     assert (tmp_path / "r" / "report-2026-W49.html").is_file()
     out = tmp_path / "x"
     assert main(["export", "--db", str(settings.db_path), "--out", str(out)]) == 0
-    exported = _rows(settings.db_path, "SELECT 1")  # the main file is still readable
-    assert exported == [(1,)]
-    counts = duckdb.sql(
-        f"SELECT number, len(outlets) FROM '{out}/story_counts/*/*.parquet' WHERE counts = 'arrests'"
-    ).fetchall()
+    with duckdb.connect() as conn:
+        counts = conn.execute(
+            f"SELECT number, len(outlets) FROM '{out}/story_counts/*/*.parquet' "
+            "WHERE counts = 'arrests'"
+        ).fetchall()
     assert counts == [(140.0, 4)]
     assert main(["report", "--db", str(settings.db_path), "--week", "2026-W60"]) == 2
     missing = make_settings().db_path

@@ -68,9 +68,10 @@ def main() -> int:
     now = datetime.now(UTC)
     tags = {s["id"]: tagger.tag(s["title"], None, s["text"]) for s in sources}
     start = datetime(2026, 3, 2, 8, tzinfo=UTC)
-    with tempfile.TemporaryDirectory() as folder, connection.open_db(
-        Path(folder) / "bench.duckdb"
-    ) as conn:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        connection.open_db(Path(folder) / "bench.duckdb") as conn,
+    ):
         conn.execute(
             "INSERT INTO taxonomy_versions VALUES (?, ?, TRUE, NULL)", [tagger.version, now]
         )
