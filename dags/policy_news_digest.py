@@ -2,9 +2,16 @@
 ### policy_news_digest
 
 Downstream of the ingest: scheduled on the Asset `policy_news_duckdb`, so it runs after
-every successful load (or retag). Writes `data/reports/digest-YYYY-MM-DD.md` for analysts:
-subtopics this week against last week, states, agencies and the largest reported counts
-with their evidence sentences. Reads the analyst snapshot, so it never blocks a load.
+every successful load (or retag). Two independent tasks write into `data/reports/`:
+
+- `write_digest`: `digest-YYYY-MM-DD.md`, subtopics this week against last week, states,
+  agencies and the largest reported counts with their evidence sentences;
+- `write_report`: `report-YYYY-Www.html`, the weekly HTML report of the latest data's
+  ISO week (articles and stories per subtopic over twelve weeks, states, agencies,
+  operations, largest counts, 287(g) mentions, feed health); one self-contained page,
+  also linked from the Airflow UI ("Weekly report").
+
+Both read the analyst snapshot, so they never block a load.
 """
 
 from __future__ import annotations
@@ -32,9 +39,18 @@ def policy_news_digest() -> None:
         from policy_news.settings import get_settings
 
         settings = get_settings()
-        return str(write(settings.snapshot_path, settings.db_path.parent / "reports"))
+        return str(write(settings.snapshot_path, settings.reports_dir))
+
+    @task
+    def write_report() -> str:
+        from policy_news.reporting.report import write_report as write
+        from policy_news.settings import get_settings
+
+        settings = get_settings()
+        return str(write(settings.snapshot_path, settings.reports_dir))
 
     write_digest()
+    write_report()
 
 
 policy_news_digest()

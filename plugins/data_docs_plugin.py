@@ -5,9 +5,12 @@ Airflow 3 dropped the Flask AppBuilder views and menu items of Airflow 2
 
 - a FastAPI sub-app (`fastapi_apps`), mounted by the API server under `url_prefix`:
   here a tiny read-only file server for the Data Docs folder (`settings.docs_dir`),
-  with `/run/{run_id}` jumping to that run's run-level validation page;
-- external views (`external_views`): a "Data quality" entry in the UI's navigation
-  (shown in an iframe at ``/plugin/data-docs``) and a link on each dag run.
+  with `/run/{run_id}` jumping to that run's run-level validation page, and
+  `/weekly-report` serving the newest `report-YYYY-Www.html` of the reports folder
+  (`settings.reports_dir`, written by the digest DAG);
+- external views (`external_views`): "Data quality" and "Weekly report" entries in the
+  UI's navigation (shown in an iframe at ``/plugin/data-docs`` and
+  ``/plugin/weekly-report``) and a link on each dag run.
 
 Import-light on purpose: importing this module reads only the URL prefix from the
 settings (no network, no database; the docs folder is resolved per request), and Great
@@ -71,6 +74,21 @@ def run_page(run_id: str) -> RedirectResponse:
     return RedirectResponse(url=f"{URL_PREFIX}/{target}", status_code=307)
 
 
+def latest_report(reports_dir: Path) -> Path | None:
+    """The newest weekly report: ISO week labels sort in time order."""
+    reports = sorted(reports_dir.glob("report-[0-9][0-9][0-9][0-9]-W[0-9][0-9].html"))
+    return reports[-1] if reports else None
+
+
+@docs_app.get("/weekly-report", include_in_schema=False)
+def weekly_report() -> FileResponse:
+    """The latest weekly HTML report (404 until the digest DAG wrote one)."""
+    report = latest_report(get_settings().reports_dir.resolve())
+    if report is None:
+        raise HTTPException(status_code=404, detail="no weekly report yet")
+    return FileResponse(report, media_type="text/html")
+
+
 @docs_app.get("/", include_in_schema=False)
 def index() -> FileResponse:
     return FileResponse(_safe_file(_docs_dir(), "index.html"))
@@ -95,6 +113,13 @@ class DataDocsPlugin(AirflowPlugin):
             "destination": "nav",
             "category": "browse",
             "url_route": "data-docs",
+        },
+        {
+            "name": "Weekly report",
+            "href": f"{URL_PREFIX}/weekly-report",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": "weekly-report",
         },
         {
             "name": "Data quality",

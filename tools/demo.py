@@ -1,8 +1,8 @@
 """`make demo`: run the ingest DAG once through Airflow against the bundled sample site.
 
 Starts the sample site on 127.0.0.1, runs `airflow dags test policy_news_ingest`
-(real Airflow, SQLite metadata in the project's AIRFLOW_HOME), stops the site and
-prints what landed in DuckDB.
+(real Airflow, SQLite metadata in the project's AIRFLOW_HOME), stops the site,
+prints what landed in DuckDB and writes the weekly HTML report from the snapshot.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from policy_news.settings import get_settings, project_home
+from policy_news.settings import Settings, get_settings, project_home
 from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR, serve
 
 EXAMPLE_QUERY = """SELECT t.subtopic, count(*) AS articles, any_value(t.evidence) AS example_evidence
@@ -103,6 +103,17 @@ def _summary(db_path: Path) -> None:
     print('  .venv/bin/policy-news query "' + EXAMPLE_QUERY.replace("\n", "\n    ") + '"')
 
 
+def _weekly_report(settings: Settings) -> None:
+    """What the digest DAG writes after each load, written here since the demo runs the ingest only."""
+    from policy_news.reporting.report import write_report
+
+    if not settings.snapshot_path.exists():
+        print("no analyst snapshot, so no weekly report", file=sys.stderr)
+        return
+    report = write_report(settings.snapshot_path, settings.reports_dir)
+    print(f"weekly report (open in a browser): {report}")
+
+
 def main() -> int:
     settings = get_settings()
     home = settings.home
@@ -142,6 +153,7 @@ def main() -> int:
         print("no database was written; see the Airflow log above", file=sys.stderr)
         return 1
     _summary(settings.db_path)
+    _weekly_report(settings)
     if code != 0:
         print(f"\nthe DAG run failed (exit {code}); see {log_path}", file=sys.stderr)
     return code

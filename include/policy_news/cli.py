@@ -51,6 +51,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"articles loaded {summary.load.get('articles', 0)} "
         f"(relevant {summary.load.get('relevant', 0)}), failed {stats['articles_failed']}"
     )
+    if summary.load:
+        assigned = summary.load.get("stories_assigned", 0)
+        created = summary.load.get("new_stories", 0)
+        print(
+            f"near-duplicates {summary.load.get('near_duplicates', 0)}; "
+            f"stories: {created} new, {assigned - created} joined"
+        )
     if summary.message:
         print(summary.message, file=sys.stderr)
         return 1
@@ -306,6 +313,62 @@ def _add_review_parser(sub: Any) -> None:
     imp.set_defaults(func=cmd_review)
 
 
+def _snapshot_or_error(settings: Settings) -> Path | None:
+    path = settings.snapshot_path
+    if not path.exists():
+        print(f"no analyst snapshot at {path}: run `policy-news run` first", file=sys.stderr)
+        return None
+    return path
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the weekly HTML report from the analyst snapshot."""
+    from policy_news.reporting.queries import parse_week
+    from policy_news.reporting.report import write_report
+
+    if args.week:
+        try:
+            parse_week(args.week)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    settings = _settings(args)
+    snapshot = _snapshot_or_error(settings)
+    if snapshot is None:
+        return 1
+    out = Path(args.out) if args.out else settings.reports_dir
+    print(f"report: {write_report(snapshot, out, week=args.week)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the analyst tables as monthly Parquet or CSV files."""
+    from datetime import date
+
+    from policy_news.reporting.export import FORMATS, export
+
+    if args.format not in FORMATS:
+        print(f"error: --format must be one of {', '.join(FORMATS)}", file=sys.stderr)
+        return 2
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"error: --since {args.since!r} is not a date like 2026-01-31", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    snapshot = _snapshot_or_error(settings)
+    if snapshot is None:
+        return 1
+    out = Path(args.out) if args.out else settings.exports_dir
+    try:
+        files = export(snapshot, out, since, args.format)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(files)} files written under {out} (columns: {out / 'README.md'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="policy-news", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -365,6 +428,19 @@ def build_parser() -> argparse.ArgumentParser:
     retag.set_defaults(func=cmd_retag)
 
     _add_review_parser(sub)
+
+    report = sub.add_parser("report", help="write the weekly HTML report from the snapshot")
+    report.add_argument("--week", help="ISO week, e.g. 2026-W05 (default: the latest data's)")
+    report.add_argument("--out", help="folder (default: data/reports)")
+    report.add_argument("--db", help="main DuckDB file; its snapshot is read")
+    report.set_defaults(func=cmd_report)
+
+    exports = sub.add_parser("export", help="analyst tables as monthly Parquet or CSV files")
+    exports.add_argument("--since", help="YYYY-MM-DD: rows whose day is this or later")
+    exports.add_argument("--format", default="parquet", help="parquet (default) or csv")
+    exports.add_argument("--out", help="folder (default: data/exports)")
+    exports.add_argument("--db", help="main DuckDB file; its snapshot is read")
+    exports.set_defaults(func=cmd_export)
     return parser
 
 

@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     # tags stay; 0 keeps the archive for ever.
     raw_html_retention_days: float = Field(default=180.0, ge=0)
 
+    # Near-duplicates and stories (docs/stories.md). Story ids stay stable only while
+    # these stay put: after changing them, rebuild with `policy-news retag`.
+    near_duplicate_window_days: int = 14
+    near_duplicate_threshold: float = 0.5  # estimated Jaccard of word 5-shingles
+    near_duplicate_containment: float = 0.8  # share of a trimmed copy's shingles
+    story_window_days: int = 3
+    story_threshold: float = 0.3
+
     @field_validator("allowed_private_nets", "alert_emails", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
@@ -161,6 +169,16 @@ class Settings(BaseSettings):
         from policy_news.store.snapshot import snapshot_path_for
 
         return snapshot_path_for(self.db_path)
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where the digest and the weekly HTML report are written."""
+        return self.db_path.parent / "reports"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Default folder of `policy-news export`."""
+        return self.db_path.parent / "exports"
 
 
 class SettingsError(ValueError):

@@ -211,3 +211,74 @@ def test_failure_part_way_leaves_previous_tags(
         retag_articles(db, tagger, None, None)
     assert _query(db, "SELECT count(*) FROM article_topics") == before
     assert _query(db, "SELECT count(*) FROM article_relevance") == [(4,)]
+
+
+STORY_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "articles.jsonl"
+
+
+def test_retag_rebuilds_stories_with_the_ids_the_loads_gave(
+    migrated_db: Path, tagger: Tagger
+) -> None:
+    """Loads assign stories day by day; retag rebuilds them from nothing to the same ids."""
+    from policy_news.stories.persistence import (
+        story_members,
+        update_near_duplicates,
+        update_stories,
+    )
+    from policy_news.stories.synthetic import rewrite
+
+    rows = [json.loads(line) for line in STORY_FIXTURE.read_text().splitlines() if line]
+    first = rows[0]
+    copy = rewrite(first["article_id"], first["title"], first["text"], 2)
+    # A reworded reprint of a1 the next day, from another outlet.
+    rows.append({**first, "article_id": "a1-copy", "outlet": "Wire", "day": "2026-03-03"})
+    rows[-1].update(title=copy.title, text=copy.text)
+    con = duckdb.connect(str(migrated_db))
+    for minute, row in enumerate(rows):
+        published = datetime.fromisoformat(row["day"]).replace(hour=8, tzinfo=UTC)
+        con.execute(
+            "INSERT INTO articles (article_id, url, feed_name, site_name, title, text, "
+            "published_at, date_source, fetched_at, content_hash, first_run_id, last_run_id, "
+            "loaded_at) VALUES (?, ?, 'feed', ?, ?, ?, ?, 'feed', ?, ?, 'r1', 'r1', ?)",
+            [
+                row["article_id"],
+                f"https://example.org/{row['article_id']}",
+                row["outlet"],
+                row["title"],
+                row["text"],
+                published,
+                published.replace(hour=9, minute=minute),
+                f"hash-{row['article_id']}",
+                published,
+            ],
+        )
+    con.close()
+    retag_articles(migrated_db, tagger, None, None)  # tags, as the loads would have
+
+    con = duckdb.connect(str(migrated_db))
+    con.execute("UPDATE articles SET story_id = NULL")
+    con.execute("DELETE FROM stories")
+    for day in sorted({row["day"] for row in rows}):  # one load a day
+        ids = [row["article_id"] for row in rows if row["day"] == day]
+        update_near_duplicates(con, ids)
+        update_stories(con, ids)
+    loaded = story_members(con)
+    copy_of = con.execute(
+        "SELECT near_duplicate_of FROM articles WHERE article_id = 'a1-copy'"
+    ).fetchone()
+    # Wiped, so only the retag's rebuild can bring them back.
+    con.execute("UPDATE articles SET story_id = NULL")
+    con.execute("DELETE FROM stories")
+    con.close()
+    assert copy_of == ("a1",)
+    assert loaded["a1"] == ["a1", "a2", "a1-copy"]
+    assert loaded["e1"] == ["e1", "e2"]
+
+    stats = retag_articles(migrated_db, tagger, None, None)
+    assert stats["stories"] == len(loaded)
+    con = duckdb.connect(str(migrated_db), read_only=True)
+    try:
+        assert story_members(con) == loaded
+        assert con.execute("SELECT count(*) FROM stories").fetchone() == (len(loaded),)
+    finally:
+        con.close()

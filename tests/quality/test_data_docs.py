@@ -126,3 +126,22 @@ def test_plugin_run_link_opens_the_run_page(plugin_client) -> None:
     assert response.headers["location"].startswith(f"/data-docs/validations/run/{RUN}/")
     missing = client.get("/run/no-such-run", follow_redirects=False)
     assert missing.headers["location"] == "/data-docs/index.html"
+
+
+def test_plugin_serves_the_latest_weekly_report(
+    plugin_client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, module = plugin_client
+    monkeypatch.setenv("POLICY_NEWS_DB", str(tmp_path / "data" / "policy_news.duckdb"))
+    assert client.get("/weekly-report").status_code == 404
+    reports = tmp_path / "data" / "reports"
+    reports.mkdir(parents=True)
+    for week in ("2025-W52", "2026-W06", "2026-W05"):
+        (reports / f"report-{week}.html").write_text(f"<p>{week}</p>")
+    (reports / "digest-2026-02-08.md").write_text("not a report")
+    response = client.get("/weekly-report")
+    assert response.status_code == 200
+    assert response.text == "<p>2026-W06</p>"
+    assert response.headers["content-type"].startswith("text/html")
+    nav = [v for v in module.DataDocsPlugin.external_views if v["name"] == "Weekly report"]
+    assert nav[0]["href"] == "/data-docs/weekly-report"

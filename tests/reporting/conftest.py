@@ -1,7 +1,8 @@
 """A small real analyst database: the real migrations, then a few weeks of hand-made rows.
 
 Latest data is in ISO week 2026-W06 (Mon 2 Feb 2026); rows reach back to December
-2025 so exports span three months.
+2025 so exports span three months. Stories are summarised by the real code, as the
+loader does: every migrated database has the story tables and views.
 """
 
 from __future__ import annotations
@@ -146,8 +147,8 @@ FACTS = [
 ]
 
 
-def build_db(path: Path, *, stories: bool = False) -> Path:
-    """Apply every migration in order, insert the rows above; optionally fake story views."""
+def build_db(path: Path, *, stories: bool = True) -> Path:
+    """Apply every migration in order, insert the rows above and (unless told not to) stories."""
     conn = duckdb.connect(str(path))
     migrate(conn)
     conn.execute(
@@ -212,15 +213,20 @@ def build_db(path: Path, *, stories: bool = False) -> Path:
             },
         )
     if stories:
-        _add_story_views(conn)
+        _add_stories(conn)
     conn.close()
     return path
 
 
-def _add_story_views(conn: duckdb.DuckDBPyConnection) -> None:
-    """One story per relevant article except the wire copy, summarised by the real code."""
+def _add_stories(conn: duckdb.DuckDBPyConnection) -> None:
+    """One story per relevant article, the wire copy in its original's, summarised by the real code."""
     from policy_news.stories.persistence import refresh_stories
 
+    # Exact copies are near-duplicates too (similarity 1.0), as the loader marks them.
+    conn.execute(
+        "UPDATE articles SET near_duplicate_of = duplicate_of, duplicate_similarity = 1.0 "
+        "WHERE duplicate_of IS NOT NULL"
+    )
     conn.execute("UPDATE articles SET story_id = coalesce(duplicate_of, article_id) WHERE relevant")
     ids = [
         r[0]
@@ -238,5 +244,6 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def snapshot_with_stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_db(tmp_path_factory.mktemp("db") / "policy_news.snapshot.duckdb", stories=True)
+def snapshot_without_stories(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same articles, loaded before any story was assigned."""
+    return build_db(tmp_path_factory.mktemp("db") / "policy_news.snapshot.duckdb", stories=False)

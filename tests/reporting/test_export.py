@@ -67,15 +67,18 @@ def test_readme_lists_every_dataset_and_its_columns(snapshot: Path, tmp_path: Pa
         "article_topics",
         "article_facts",
         "reported_counts",
+        "stories",
+        "stories_daily_by_subtopic",
+        "stories_by_state",
+        "story_counts",
         "feed_health",
     ):
         assert f"## {dataset}\n" in readme
-        pattern = "*/*.parquet" if dataset != "feed_health" else "*.parquet"
+        pattern = "*.parquet" if dataset in ("feed_health", "stories") else "*/*.parquet"
         for column in _columns(tmp_path / dataset / pattern):
             assert f"| `{column}`" in readme, (dataset, column)
     assert "| `evidence` | VARCHAR |" in readme
     assert "7 rows in 3 file(s): `articles/month=*/part-*.parquet`" in readme
-    assert "stories" not in readme  # this database predates the story clusters
 
 
 def test_since_keeps_later_days_only(snapshot: Path, tmp_path: Path) -> None:
@@ -93,14 +96,17 @@ def test_csv_files_keep_the_month_in_their_rows(snapshot: Path, tmp_path: Path) 
     assert header.split(",")[-1] == "month"
 
 
-def test_stories_are_exported_when_the_database_has_them(
-    snapshot_with_stories: Path, tmp_path: Path
-) -> None:
-    files = _relative(export(snapshot_with_stories, tmp_path, None, "parquet"), tmp_path)
+def test_stories_and_their_counts_are_exported(snapshot: Path, tmp_path: Path) -> None:
+    files = _relative(export(snapshot, tmp_path, None, "parquet"), tmp_path)
     assert "stories/part-0.parquet" in files
     assert "stories_daily_by_subtopic/month=2026-02/part-0.parquet" in files
     assert "story_id" in _columns(tmp_path / "articles" / "*" / "*.parquet")
-    assert "## stories\n" in (tmp_path / "README.md").read_text(encoding="utf-8")
+    # a1 and its wire copy a5 report 120 arrests: one row, both articles behind it.
+    counts = _sql(
+        f"SELECT story_id, number, outlets_agree, independent_reports "
+        f"FROM '{tmp_path}/story_counts/*/*.parquet' WHERE counts = 'arrests'"
+    )
+    assert counts == [("a1", 120.0, True, 1)]
 
 
 def test_a_second_export_replaces_the_first(snapshot: Path, tmp_path: Path) -> None:

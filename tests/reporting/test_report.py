@@ -5,10 +5,16 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from policy_news.reporting.report import safe_link, write_report
-from tests.reporting.conftest import COUNT_SENTENCE, PACT_SENTENCE, SCRIPT_TITLE
+from tests.reporting.conftest import (
+    COUNT_SENTENCE,
+    PACT_SENTENCE,
+    SCRIPT_TITLE,
+    build_db,
+)
 
 
 class _Tables(HTMLParser):
@@ -71,11 +77,12 @@ def test_default_week_is_the_week_of_the_latest_data(snapshot: Path, tmp_path: P
 def test_subtopic_rows_count_this_week_last_week_and_twelve_weeks(page) -> None:
     _, parsed = page
     rows = {r[0]: r[1:] for r in parsed.tables["subtopic-table"]}
-    # a5 is a wire copy of a1 and a6 is not relevant: neither is counted.
-    assert rows["arrests_operations"] == ["2", "0", "2"]
-    assert rows["local_cooperation_287g"] == ["1", "0", "1"]
-    assert rows["removal_deportation"] == ["0", "1", "2"]
-    assert rows["detention"] == ["0", "0", "1"]
+    # stories this week, last week, articles this week, last week, twelve weeks;
+    # a5 is a wire copy of a1 (same story) and a6 is not relevant: neither is counted.
+    assert rows["arrests_operations"] == ["2", "0", "2", "0", "2"]
+    assert rows["local_cooperation_287g"] == ["1", "0", "1", "0", "1"]
+    assert rows["removal_deportation"] == ["0", "1", "0", "1", "2"]
+    assert rows["detention"] == ["0", "0", "0", "0", "1"]
     assert next(iter(rows)) == "arrests_operations"
 
 
@@ -87,7 +94,7 @@ def test_subtopics_of_older_taxonomy_versions_are_not_shown(page) -> None:
 def test_explicit_week_is_reported(snapshot: Path, tmp_path: Path) -> None:
     html, parsed = _read(write_report(snapshot, tmp_path, week="2026-W05"))
     rows = {r[0]: r[1:] for r in parsed.tables["subtopic-table"]}
-    assert rows["removal_deportation"] == ["1", "0", "2"]
+    assert rows["removal_deportation"] == ["1", "0", "1", "0", "2"]
     assert "2026-01-26 to 2026-02-01" in html
 
 
@@ -156,28 +163,29 @@ def test_failing_feeds_are_listed_first(page) -> None:
 
 def test_charts_are_inline_svg_and_nothing_is_fetched(page) -> None:
     html, _ = page
-    assert html.count("<svg") == 3  # articles trend, states, agencies
+    assert html.count("<svg") == 4  # articles trend, stories trend, states, agencies
+    assert 'id="chart-trend-stories"' in html
     assert "default-src 'none'" in html
     for external in ("<link", 'src="http', "src='http", "url(http", "@import"):
         assert external not in html
 
 
-def test_without_story_views_the_page_says_so(page) -> None:
-    html, parsed = page
-    assert "stories: not available in this database" in html
-    assert len(parsed.tables["subtopic-table"][0]) == 4
-
-
-def test_with_story_views_stories_are_counted_and_charted(
-    snapshot_with_stories: Path, tmp_path: Path
+def test_a_database_without_stories_shows_zeros(
+    snapshot_without_stories: Path, tmp_path: Path
 ) -> None:
-    html, parsed = _read(write_report(snapshot_with_stories, tmp_path))
-    assert "not available in this database" not in html
-    assert 'id="chart-trend-stories"' in html
+    _, parsed = _read(write_report(snapshot_without_stories, tmp_path))
     rows = {r[0]: r[1:] for r in parsed.tables["subtopic-table"]}
-    # stories this week, last week, articles this week, last week, twelve weeks
-    assert rows["arrests_operations"] == ["2", "0", "2", "0", "2"]
-    assert rows["removal_deportation"] == ["0", "1", "0", "1", "2"]
+    assert rows["arrests_operations"] == ["0", "0", "2", "0", "2"]
+    assert rows["removal_deportation"] == ["0", "0", "0", "1", "2"]
+
+
+def test_a_near_duplicate_count_is_not_a_second_report(tmp_path: Path) -> None:
+    db = build_db(tmp_path / "near.duckdb")
+    with duckdb.connect(str(db)) as conn:
+        # a5 reworded: no longer byte-identical, still a copy of a1.
+        conn.execute("UPDATE articles SET duplicate_of = NULL WHERE article_id = 'a5'")
+    _, parsed = _read(write_report(db, tmp_path / "reports"))
+    assert [r[0] for r in parsed.tables["count-table"]] == ["120", "15"]
 
 
 def test_an_empty_database_gives_a_page_without_charts(tmp_path: Path, migrated_db: Path) -> None:

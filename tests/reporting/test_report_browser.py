@@ -53,9 +53,9 @@ def _problems(events: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def test_report_renders_in_headless_chromium(snapshot_with_stories: Path, tmp_path: Path) -> None:
+def test_report_renders_in_headless_chromium(snapshot: Path, tmp_path: Path) -> None:
     chromium = find_or_install_chromium()
-    report = write_report(snapshot_with_stories, tmp_path / "reports")
+    report = write_report(snapshot, tmp_path / "reports")
     browser = Browser(chromium, tmp_path / "profile", tmp_path / "chromium.log")
     try:
         target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]

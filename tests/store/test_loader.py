@@ -110,3 +110,40 @@ def test_load_keeps_the_probability_and_review_flag(db: Path) -> None:
             "a.needs_review FROM article_relevance r JOIN articles a USING (article_id)"
         ).fetchall()
     assert stored == [(0.42, True, 0.42, True)]
+
+
+def test_a_reworded_reprint_is_a_near_duplicate_in_its_originals_story(db: Path) -> None:
+    import json
+    from pathlib import Path as _Path
+
+    from policy_news.stories.synthetic import rewrite
+
+    fixture = _Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "articles.jsonl"
+    texts = {r["article_id"]: r for r in map(json.loads, fixture.read_text().splitlines())}
+    reprint = rewrite("a1", texts["a1"]["title"], texts["a1"]["text"], 2).text
+    copy = replace(article("b-copy", reprint), content_hash="hash-reprint")
+    with connection.open_db(db) as conn:
+        first = loader.load_run(conn, load_input("run-1", [article("a1", texts["a1"]["text"])]))
+        second_run = load_input("run-2", [copy, article("c1", texts["c1"]["text"])])
+        second = loader.load_run(conn, second_run)
+        again = loader.load_run(conn, second_run)
+        rows = conn.execute(
+            "SELECT article_id, duplicate_of, near_duplicate_of, story_id FROM articles ORDER BY 1"
+        ).fetchall()
+        timings = conn.execute(
+            "SELECT timings FROM pipeline_runs WHERE run_id = 'run-2'"
+        ).fetchone()
+    assert rows == [
+        ("a1", None, None, "a1"),
+        ("b-copy", None, "a1", "a1"),
+        ("c1", None, None, "c1"),
+    ]
+    assert (first["near_duplicates"], first["stories_assigned"], first["new_stories"]) == (0, 1, 1)
+    assert (second["near_duplicates"], second["stories_assigned"], second["new_stories"]) == (
+        1,
+        2,
+        1,
+    )
+    # Reloading the batch finds the copy again but assigns nothing new.
+    assert (again["near_duplicates"], again["stories_assigned"]) == (1, 0)
+    assert timings is not None and "stories" in json.loads(timings[0])

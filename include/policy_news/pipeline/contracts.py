@@ -122,6 +122,11 @@ class LoadResult(TypedDict):
     failures: int
     quarantined: int
     relevant: int
+    # Near-duplicates and stories (docs/stories.md): copies found among the loaded
+    # articles, relevant articles given a story, and how many of those started one.
+    near_duplicates: int
+    stories_assigned: int
+    new_stories: int
     snapshot: str
     db: str
     seconds: float
@@ -135,3 +140,4 @@ class RetagResult(TypedDict):
     fact_rows: int
     relevance_rows: int
     deleted_rows: int
+    stories: int  # after the rebuild (0 when the version was not made current)

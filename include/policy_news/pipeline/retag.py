@@ -4,8 +4,9 @@ When analysts bump the taxonomy, stored tags must follow without refetching:
 this reads title/summary/text back from `articles`, tags them, replaces that
 version's rows in article_topics/article_facts/article_relevance, records the
 version in taxonomy_versions and, if it is to become current, updates the
-articles' own relevance columns. All or nothing: a failure leaves the previous
-tags in place.
+articles' own relevance columns and rebuilds every story from scratch (relevance and
+facts decide stories; the rebuild gives the ids incremental loads gave). All or
+nothing: a failure leaves the previous tags and stories in place.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from policy_news.pipeline.contracts import RetagResult
     from policy_news.settings import Settings
+    from policy_news.stories.clustering import StoryParams
 
 BATCH_SIZE = 2_000
 
@@ -137,6 +139,7 @@ def retag_articles(
     since: date | None,
     until: date | None,
     make_current: bool = True,
+    story_params: StoryParams | None = None,
 ) -> dict[str, int]:
     """Re-tag the articles published (else fetched) between `since` and `until`, inclusive.
 
@@ -144,6 +147,8 @@ def retag_articles(
     every article outside the window already has tags of this version.
     """
     import duckdb
+
+    from policy_news.stories.persistence import rebuild_all_stories
 
     now = datetime.now(UTC)
     where, params = _window(since, until)
@@ -155,6 +160,7 @@ def retag_articles(
         "fact_rows": 0,
         "relevance_rows": 0,
         "deleted_rows": 0,
+        "stories": 0,
     }
     con = duckdb.connect(str(db_path))
     try:
@@ -200,6 +206,9 @@ def retag_articles(
                 if make_current:
                     _update_articles(con, relevance)
             _record_version(con, tagger, now, make_current)
+            if make_current:
+                rebuilt = rebuild_all_stories(con, story_params)
+                stats["stories"] = rebuilt.new_stories
             con.commit()
         except BaseException:
             con.rollback()
@@ -263,11 +272,19 @@ def retag_stored(
     """Re-tag stored articles under a taxonomy (a file, or the file declaring a version),
     then publish a fresh analyst snapshot. What the retag DAG and `policy-news retag` run."""
     from policy_news.store.snapshot import publish_snapshot
+    from policy_news.stories.persistence import story_params
     from policy_news.tagging.tagger import get_tagger
 
     path = taxonomy_path or taxonomy_file_for(taxonomy_version, settings)
     tagger = get_tagger(path)
-    counts = retag_articles(settings.db_path, tagger, since, until, make_current=make_current)
+    counts = retag_articles(
+        settings.db_path,
+        tagger,
+        since,
+        until,
+        make_current=make_current,
+        story_params=story_params(settings),
+    )
     publish_snapshot(settings.db_path)
     return {
         "taxonomy_version": tagger.version,
@@ -277,4 +294,5 @@ def retag_stored(
         "fact_rows": counts["fact_rows"],
         "relevance_rows": counts["relevance_rows"],
         "deleted_rows": counts["deleted_rows"],
+        "stories": counts["stories"],
     }

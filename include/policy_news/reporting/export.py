@@ -1,8 +1,8 @@
 """Files for analysts who work outside DuckDB: Parquet or CSV, partitioned by month.
 
 Exports the analyst tables and views from the read-only snapshot: articles (no raw
-HTML), the current taxonomy version's topics and facts, stories when the database has
-them, reported counts and feed health. Monthly hive folders (`month=2026-01/`) let
+HTML), the current taxonomy version's topics and facts, stories, reported counts
+(per article and per story) and feed health. Monthly hive folders (`month=2026-01/`) let
 pandas, polars and DuckDB read one month or all of them; `README.md` beside them lists
 every file's columns as DuckDB describes them.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from policy_news.reporting.queries import current_taxonomy, has_relation
+from policy_news.reporting.queries import current_taxonomy
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,7 +31,6 @@ class Dataset:
     description: str
     sql: str
     by_month: bool = True  # the query has a `day` column to partition and filter on
-    requires: str | None = None  # exported only when this table or view exists
 
 
 DATASETS = (
@@ -64,13 +63,22 @@ DATASETS = (
         "Not filtered by --since.",
         "SELECT * FROM stories",
         by_month=False,
-        requires="stories",
     ),
     Dataset(
         "stories_daily_by_subtopic",
         "Stories and articles per day and subtopic.",
         "SELECT * FROM stories_daily_by_subtopic",
-        requires="stories_daily_by_subtopic",
+    ),
+    Dataset(
+        "stories_by_state",
+        "Stories and articles per day and state named.",
+        "SELECT * FROM stories_by_state",
+    ),
+    Dataset(
+        "story_counts",
+        "A number reported for a story, taken once (the value most outlets reported), with "
+        "the outlets behind it and whether they agree; `day` is the story's first day.",
+        "SELECT c.*, s.first_seen AS day FROM story_counts c JOIN stories s USING (story_id)",
     ),
     Dataset(
         "feed_health",
@@ -96,8 +104,7 @@ def export(snapshot: Path, out_dir: Path, since: date | None, fmt: str) -> list[
     written: list[Path] = []
     sections: list[str] = []
     with duckdb.connect(str(snapshot), read_only=True) as conn:
-        datasets = [d for d in DATASETS if d.requires is None or has_relation(conn, d.requires)]
-        for dataset in datasets:
+        for dataset in DATASETS:
             target = out_dir / dataset.name
             if target.exists():
                 if not previous_export:

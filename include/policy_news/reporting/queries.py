@@ -2,8 +2,6 @@
 
 Every query reads the analyst views (current taxonomy version, syndicated copies
 excluded) for one ISO week, so the page agrees with what analysts get from SQL.
-Story views come from a later migration; `has_relation` lets the report work on
-databases created before it.
 """
 
 from __future__ import annotations
@@ -70,15 +68,6 @@ def latest_week(conn: duckdb.DuckDBPyConnection) -> Week:
     return week_of(row[0] if row and row[0] else date.today())
 
 
-def has_relation(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $n "
-        "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = $n",
-        {"n": name},
-    ).fetchall()
-    return sum(r[0] for r in row) > 0
-
-
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[Row]:
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
@@ -105,20 +94,16 @@ def relevant_articles(conn: duckdb.DuckDBPyConnection, week: Week) -> int:
     return int(row[0]) if row else 0
 
 
-def weekly_by_subtopic(conn: duckdb.DuckDBPyConnection, week: Week, *, stories: bool) -> list[Row]:
-    """Articles (and stories when available) per subtopic and ISO week, twelve weeks.
+def weekly_by_subtopic(conn: duckdb.DuckDBPyConnection, week: Week) -> list[Row]:
+    """Articles and stories per subtopic and ISO week, twelve weeks.
 
-    Articles always come from `relevant_daily_by_subtopic`, so the numbers agree
-    between databases with and without the story views; only `stories` comes from
-    `stories_daily_by_subtopic`.
+    Articles come from `relevant_daily_by_subtopic` (as in the other views), stories
+    from `stories_daily_by_subtopic`: a story counts in the week of its first day.
     """
     # A day holds each article once, so daily article counts add up to the week's.
     story_counts = (
         "SELECT date_trunc('week', day)::DATE AS week, subtopic, sum(stories)::BIGINT AS stories "
         "FROM stories_daily_by_subtopic WHERE day BETWEEN $start AND $end GROUP BY ALL"
-        if stories
-        else "SELECT NULL::DATE AS week, NULL::VARCHAR AS subtopic, NULL::BIGINT AS stories "
-        "WHERE FALSE"
     )
     return _rows(
         conn,
@@ -172,14 +157,16 @@ def operations(conn: duckdb.DuckDBPyConnection, week: Week) -> list[Row]:
 def largest_counts(conn: duckdb.DuckDBPyConnection, week: Week) -> list[Row]:
     """The week's largest counted numbers (not shares), each with its sentence and link.
 
-    `reported_counts` keeps syndicated copies; a wire story's count is reported once.
+    `reported_counts` keeps syndicated copies; a wire story's count is reported once,
+    by its original, whether the copies are exact or reworded (near-duplicates).
     """
     return _rows(
         conn,
         "SELECT day, try_cast(number AS DOUBLE) AS number, counts, qualifier, agency, state, "
         "operation, evidence, title, url FROM reported_counts "
         "WHERE day BETWEEN $start AND $end AND unit = 'count' "
-        "  AND article_id NOT IN (SELECT article_id FROM articles WHERE duplicate_of IS NOT NULL) "
+        "  AND article_id NOT IN (SELECT article_id FROM articles "
+        "    WHERE duplicate_of IS NOT NULL OR near_duplicate_of IS NOT NULL) "
         f"ORDER BY try_cast(number AS DOUBLE) DESC NULLS LAST, day, url LIMIT {TOP_N}",
         _bounds(week),
     )

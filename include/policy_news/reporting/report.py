@@ -19,7 +19,6 @@ import jinja2
 
 from policy_news.reporting import charts, queries
 
-STORIES_VIEW = "stories_daily_by_subtopic"
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -38,8 +37,7 @@ def write_report(snapshot: Path, out_dir: Path, week: str | None = None) -> Path
 
 def build_context(conn: duckdb.DuckDBPyConnection, week: queries.Week) -> dict[str, Any]:
     """Everything the template shows, charts included."""
-    stories = queries.has_relation(conn, STORIES_VIEW)
-    trend = queries.weekly_by_subtopic(conn, week, stories=stories)
+    trend = queries.weekly_by_subtopic(conn, week)
     weeks = week.trend_weeks
     states = queries.states(conn, week)
     agencies = queries.agencies(conn, week)
@@ -48,7 +46,6 @@ def build_context(conn: duckdb.DuckDBPyConnection, week: queries.Week) -> dict[s
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "taxonomy_version": queries.current_taxonomy(conn),
         "relevant_articles": queries.relevant_articles(conn, week),
-        "stories_available": stories,
         "subtopics": _subtopic_rows(trend, week),
         "states": states,
         "agencies": agencies,
@@ -64,10 +61,9 @@ def build_context(conn: duckdb.DuckDBPyConnection, week: queries.Week) -> dict[s
         chart_svgs["trend_articles"] = charts.trend_chart(
             _series(trend, "articles"), weeks, name="trend_articles", ylabel="relevant articles"
         )
-        if stories:
-            chart_svgs["trend_stories"] = charts.trend_chart(
-                _series(trend, "stories"), weeks, name="trend_stories", ylabel="stories"
-            )
+        chart_svgs["trend_stories"] = charts.trend_chart(
+            _series(trend, "stories"), weeks, name="trend_stories", ylabel="stories"
+        )
     if states:
         chart_svgs["states"] = charts.ranked_bar_chart(
             [r["state"] for r in states],

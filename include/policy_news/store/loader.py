@@ -160,6 +160,15 @@ def _run_row(load: LoadInput, outcome: str, message: str | None) -> list[Any]:
 
 def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]:
     """Write one run in a single transaction; a crash or error leaves the database as it was."""
+    # Imported before the transaction: datasketch takes seconds to import, and a blocked
+    # run (record_blocked_run) needs none of it.
+    from policy_news.stories.persistence import (
+        near_duplicate_params,
+        story_params,
+        update_near_duplicates,
+        update_stories,
+    )
+
     tables = dict(load.tables)
     tables["feed_config"] = _feed_config_table(load.feeds)
     now = datetime.now(UTC)
@@ -205,6 +214,12 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
             load.taxonomy_definition,
             make_current=True,
         )
+        # Near-duplicates first (stories use them), after tags (stories use facts).
+        stories_started = time.perf_counter()
+        article_ids = tables["articles"].column("article_id").to_pylist()
+        near_duplicates = update_near_duplicates(conn, article_ids, near_duplicate_params(settings))
+        stories = update_stories(conn, article_ids, story_params(settings))
+        stories_seconds = time.perf_counter() - stories_started
         conn.execute(
             "INSERT INTO fetch_failures SELECT article_id, url, feed_name, title, summary, "
             "feed_published_at, stage, error_kind, error, http_status, 1, failed_at, failed_at, $run_id "
@@ -228,6 +243,7 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         timings = {
             **load.run_stats.get("timings", {}),
             "load": round(time.perf_counter() - started, 3),
+            "stories": round(stories_seconds, 3),
         }
         load = replace(load, run_stats={**load.run_stats, "timings": timings})
         conn.execute(SQL_RUN, _run_row(load, "success", None))
@@ -244,6 +260,9 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         "facts": tables["article_facts"].num_rows,
         "failures": tables["failures"].num_rows,
         "quarantined": tables["quarantine"].num_rows,
+        "near_duplicates": near_duplicates,
+        "stories_assigned": stories.stories_assigned,
+        "new_stories": stories.new_stories,
     }
 
 

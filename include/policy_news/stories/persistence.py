@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from policy_news.stories.clustering import (
     Assignment,
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
     import duckdb
 
+    from policy_news.settings import Settings
+
 
 @dataclass(frozen=True)
 class StoriesUpdate:
@@ -45,12 +47,43 @@ class StoriesUpdate:
     new_stories: int
 
 
+def near_duplicate_params(settings: Settings) -> NearDuplicateParams:
+    """The near-duplicate window and thresholds analysts may tune (POLICY_NEWS_*)."""
+    return NearDuplicateParams(
+        threshold=settings.near_duplicate_threshold,
+        containment=settings.near_duplicate_containment,
+        window_days=settings.near_duplicate_window_days,
+    )
+
+
+def story_params(settings: Settings) -> StoryParams:
+    """The story window and threshold analysts may tune; the weights stay in code."""
+    return StoryParams(window_days=settings.story_window_days, threshold=settings.story_threshold)
+
+
+def _run_with(
+    conn: duckdb.DuckDBPyConnection, sql: str, rows: dict[str, tuple[str, Sequence[Any]]]
+) -> None:
+    """Run `sql` reading `rows` ({column: (SQL type, values)}) as the table `_stories_rows`.
+
+    One statement whatever the number of rows: DuckDB's executemany costs about a
+    millisecond per row, and register() refuses to run while a caller's result is open.
+    """
+    columns = ", ".join(f"unnest(${name}::{kind}[]) AS {name}" for name, (kind, _) in rows.items())
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _stories_rows AS SELECT {columns}",
+        {name: list(values) for name, (_, values) in rows.items()},
+    )
+    conn.execute(sql)
+    conn.execute("DROP TABLE _stories_rows")
+
+
 def _ids_table(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
-    conn.execute("CREATE OR REPLACE TEMP TABLE _stories_ids (article_id VARCHAR PRIMARY KEY)")
-    if article_ids:
-        conn.executemany(
-            "INSERT OR IGNORE INTO _stories_ids VALUES (?)", [[i] for i in article_ids]
-        )
+    _run_with(
+        conn,
+        "CREATE OR REPLACE TEMP TABLE _stories_ids AS SELECT DISTINCT article_id FROM _stories_rows",
+        {"article_id": ("VARCHAR", article_ids)},
+    )
 
 
 def _batch_days(conn: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
@@ -105,26 +138,32 @@ def update_near_duplicates(
         "WHERE article_id IN (SELECT article_id FROM _stories_ids)"
     )
     if result.matches:
-        conn.executemany(
-            "UPDATE articles SET near_duplicate_of = ?, duplicate_similarity = ? WHERE article_id = ?",
-            [[m.duplicate_of, round(m.similarity, 4), m.article_id] for m in result.matches],
+        _run_with(
+            conn,
+            "UPDATE articles SET near_duplicate_of = m.duplicate_of, "
+            "duplicate_similarity = m.similarity FROM _stories_rows m "
+            "WHERE articles.article_id = m.article_id",
+            {
+                "article_id": ("VARCHAR", [m.article_id for m in result.matches]),
+                "duplicate_of": ("VARCHAR", [m.duplicate_of for m in result.matches]),
+                "similarity": ("DOUBLE", [round(m.similarity, 4) for m in result.matches]),
+            },
         )
     conn.execute(
         "DELETE FROM article_signatures WHERE article_id IN (SELECT article_id FROM _stories_ids)"
     )
     if result.signatures:
-        conn.executemany(
-            "INSERT INTO article_signatures VALUES (?, ?, ?, ?, ?)",
-            [
-                [
-                    s.article_id,
-                    day_of[s.article_id],
-                    sketch_to_bytes(s.signature.shingles),
-                    sketch_to_bytes(s.signature.words),
-                    s.signature.shingle_count,
-                ]
-                for s in result.signatures
-            ],
+        signatures = result.signatures
+        _run_with(
+            conn,
+            "INSERT INTO article_signatures SELECT * FROM _stories_rows",
+            {
+                "article_id": ("VARCHAR", [s.article_id for s in signatures]),
+                "day": ("DATE", [day_of[s.article_id] for s in signatures]),
+                "shingles": ("BLOB", [sketch_to_bytes(s.signature.shingles) for s in signatures]),
+                "words": ("BLOB", [sketch_to_bytes(s.signature.words) for s in signatures]),
+                "shingle_count": ("INTEGER", [s.signature.shingle_count for s in signatures]),
+            },
         )
     return len(result.matches)
 
@@ -222,9 +261,14 @@ def rebuild_all_stories(
 def _write_assignments(conn: duckdb.DuckDBPyConnection, assignments: list[Assignment]) -> None:
     if not assignments:
         return
-    conn.executemany(
-        "UPDATE articles SET story_id = ? WHERE article_id = ?",
-        [[a.story_id, a.article_id] for a in assignments],
+    _run_with(
+        conn,
+        "UPDATE articles SET story_id = a.story_id FROM _stories_rows a "
+        "WHERE articles.article_id = a.article_id",
+        {
+            "article_id": ("VARCHAR", [a.article_id for a in assignments]),
+            "story_id": ("VARCHAR", [a.story_id for a in assignments]),
+        },
     )
     refresh_stories(conn, sorted({a.story_id for a in assignments}))
 
@@ -265,8 +309,12 @@ GROUP BY m.story_id
 
 def refresh_stories(conn: duckdb.DuckDBPyConnection, story_ids: Sequence[str]) -> None:
     """Recompute the `stories` rows of these stories from their articles and facts."""
-    conn.execute("CREATE OR REPLACE TEMP TABLE _stories_touched (story_id VARCHAR PRIMARY KEY)")
-    conn.executemany("INSERT OR IGNORE INTO _stories_touched VALUES (?)", [[s] for s in story_ids])
+    _run_with(
+        conn,
+        "CREATE OR REPLACE TEMP TABLE _stories_touched AS "
+        "SELECT DISTINCT story_id FROM _stories_rows",
+        {"story_id": ("VARCHAR", story_ids)},
+    )
     conn.execute("DELETE FROM stories WHERE story_id IN (SELECT story_id FROM _stories_touched)")
     conn.execute(_REFRESH_STORIES, {"now": datetime.now(UTC)})
 
