@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     article_task_min_items: int = 250
     article_batch_size: int = 100  # pages finished per chunk are held until the chunk ends
     max_article_attempts: int = 3
+    # Bounded runs: at most this many new items per feed and run (newest first), a
+    # host's remaining items deferred after this many consecutive failures or timeouts,
+    # and the article stage stops taking work this many seconds after the run started.
+    # What they leave waits in `pending_items` for the next runs.
+    max_items_per_feed: int = Field(default=200, ge=1)
+    host_breaker_failures: int = Field(default=5, ge=1)
+    article_budget_s: float = Field(default=600.0, gt=0)
     extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     # `policy-news run` validates in a child process, as the Airflow task does: GX's
     # import (~180 MB) and its frames then never sit under the load's peak.

@@ -94,6 +94,7 @@ def load_run(run_dir: Path, validated: ValidatedRun, settings: Settings) -> Load
         "failures": counts["failures"],
         "quarantined": counts["quarantined"],
         "relevant": stats["relevant_loaded"],
+        "deferred": counts["deferred"],
         "snapshot": str(snapshot),
         "db": str(settings.db_path),
         "seconds": round(time.perf_counter() - started, 3),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from policy_news import staging
 from policy_news.settings import get_settings
 from policy_news.store.load_sql import (
     SQL_ARTICLES,
@@ -22,8 +23,11 @@ from policy_news.store.load_sql import (
     SQL_FEED_FETCHES,
     SQL_FEED_HEALTH,
     SQL_FEEDS,
+    SQL_PENDING_DEFERRED,
+    SQL_PENDING_TAKEN,
     SQL_POLL_RHYTHM,
     SQL_RUN,
+    SQL_RUN_DEFERRED,
 )
 
 if TYPE_CHECKING:
@@ -157,6 +161,8 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
     """Write one run in a single transaction; a crash or error leaves the database as it was."""
     tables = dict(load.tables)
     tables["feed_config"] = _feed_config_table(load.feeds)
+    for kind in ("deferred_items", "pending_taken"):  # runs staged before deferrals existed
+        tables.setdefault(kind, staging.SCHEMAS[kind].empty_table())
     now = datetime.now(UTC)
     started = time.perf_counter()
     names = _register(conn, tables)
@@ -215,6 +221,8 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         conn.execute(
             "DELETE FROM fetch_failures WHERE article_id IN (SELECT article_id FROM staged_articles)"
         )
+        conn.execute(SQL_PENDING_TAKEN)
+        conn.execute(SQL_PENDING_DEFERRED, {"run_id": load.run_id, "now": now})
         for table in ("quarantine", "dq_results"):
             conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [load.run_id])
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM staged_{table}")
@@ -224,6 +232,14 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         }
         load = replace(load, run_stats={**load.run_stats, "timings": timings})
         conn.execute(SQL_RUN, _run_row(load, "success", None))
+        conn.execute(
+            SQL_RUN_DEFERRED,
+            {
+                "run_id": load.run_id,
+                "items": load.run_stats.get("items_deferred", 0),
+                "reasons": json.dumps(load.run_stats.get("deferred_reasons", {})),
+            },
+        )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -237,6 +253,7 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         "facts": tables["article_facts"].num_rows,
         "failures": tables["failures"].num_rows,
         "quarantined": tables["quarantine"].num_rows,
+        "deferred": tables["deferred_items"].num_rows,
     }
 
 
