@@ -123,11 +123,11 @@ def pending_items(conn: duckdb.DuckDBPyConnection, limit: int | None = None) -> 
     """Items earlier runs deferred, oldest first (as feed items), to be taken before new ones."""
     from policy_news import staging
 
-    table: pa.Table = conn.execute(
+    table: pa.Table = conn.sql(
         "SELECT article_id, url, original_url, feed_name, coalesce(title, '') AS title, "
         "coalesce(summary, '') AS summary, published_at, guid FROM pending_items "
-        "ORDER BY first_deferred_at, article_id LIMIT ?",
-        [limit if limit is not None else 2**62],
+        "ORDER BY first_deferred_at, article_id LIMIT $limit",
+        params={"limit": limit if limit is not None else 2**62},
     ).to_arrow_table()
     return table.cast(staging.SCHEMAS["feed_items"])
 
