@@ -14,6 +14,7 @@ hanging host's pages load once it is back, and no article is loaded twice.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,7 @@ def test_flood_is_capped_to_its_newest_items_and_the_rest_kept(bounded, first_ru
 
 
 def test_hanging_host_trips_the_breaker_and_its_pages_wait(bounded, first_run) -> None:
-    site, settings, _, _ = bounded
+    _site, settings, _, _ = bounded
     summary, _ = first_run
     db = settings.db_path
     failed = _rows(db, "SELECT error_kind FROM fetch_failures WHERE feed_name = 'hang'")
@@ -212,7 +213,7 @@ def test_later_runs_drain_the_backlog_and_load_nothing_twice(bounded, first_run)
         if not sizes[-1]:
             break
     assert sizes[-1] == 0, sizes
-    assert all(a > b for a, b in zip(sizes, sizes[1:], strict=False)), sizes
+    assert all(a > b for a, b in itertools.pairwise(sizes)), sizes
     loaded = {r[0] for r in _rows(db, "SELECT url FROM articles")}
     assert sorted(set(site.healthy_urls + site.hanging_urls) - loaded) == []
     gone = _rows(
