@@ -96,6 +96,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         ],
         [(r[0], str(r[1])[:19], *r[2:]) for r in info["runs"]],
     )
+    print("backlog (pending_items, taken first by the next runs):")
+    _print_table(["reason", "items", "oldest_hours"], info["backlog"])
     return 0
 
 

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     # gains text (see docs/data_quality.md).
     metadata_refetch_attempts: int = Field(default=4, ge=1)
     metadata_refetch_gap_hours: float = Field(default=12.0, ge=0)
+
+    # Bounded runs: at most this many new items per feed and run (newest first), a
+    # host's remaining items deferred after this many consecutive failures or timeouts,
+    # and the article stage stops taking work this many seconds after the run started.
+    # What they leave waits in `pending_items` for the next runs.
+    max_items_per_feed: int = Field(default=200, ge=1)
+    host_breaker_failures: int = Field(default=5, ge=1)
+    article_budget_s: float = Field(default=600.0, gt=0)
     extract_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     # `policy-news run` validates in a child process, as the Airflow task does: GX's
     # import (~180 MB) and its frames then never sit under the load's peak.

@@ -64,6 +64,24 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("guid", pa.string()),
         ]
     ),
+    # Items a run left for later (per-feed cap, host breaker, time budget), with why;
+    # the loader keeps them in `pending_items`.
+    "deferred_items": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("url", pa.string()),
+            ("original_url", pa.string()),
+            ("feed_name", pa.string()),
+            ("title", pa.string()),
+            ("summary", pa.string()),
+            ("published_at", TS),
+            ("guid", pa.string()),
+            ("deferred_reason", pa.string()),
+        ]
+    ),
+    # Pending items a run took (or found settled): they leave `pending_items` unless
+    # deferred again.
+    "pending_taken": pa.schema([("article_id", pa.string())]),
     "articles": pa.schema(
         [
             ("article_id", pa.string()),

@@ -374,6 +374,9 @@ def _settings(tmp: Path) -> Settings:
         allowed_private_nets=("127.0.0.1/32",),
         host_delay_s=0.0,
         host_concurrency=4,  # every "site" here is one loopback host
+        # ... so a breaker per host would skip the good pages after five hostile ones;
+        # the breaker is tested in test_bounded_runs.py, with a host per site.
+        host_breaker_failures=10_000,
         connect_timeout_s=CONNECT_TIMEOUT_S,
         read_timeout_s=READ_TIMEOUT_S,
         request_deadline_s=DEADLINE_S,

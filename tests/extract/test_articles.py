@@ -69,9 +69,10 @@ def test_a_broken_extraction_pool_fails_pages_not_the_batch(settings, sample_sit
         initargs=(1,),
     )
     with dying:
-        articles, failures = _fetch_and_extract(
-            items, requests, settings, dying, threading.BoundedSemaphore(4), None
+        batch = _fetch_and_extract(
+            items, requests, settings, dying, threading.BoundedSemaphore(4), None, None
         )
+    articles, failures = batch.articles, batch.failures
     assert articles == []
     assert sorted(f.article_id for f in failures) == sorted(items)
     assert {f.stage for f in failures} == {"extract"}

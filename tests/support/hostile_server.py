@@ -213,6 +213,11 @@ def _nested_bomb() -> bytes:
     return gzip_zeros(64 << 20, layers=2)
 
 
+@functools.lru_cache(maxsize=4)
+def _flood(base_url: str) -> bytes:
+    return flood_feed(base_url)
+
+
 def _trickle(chunk: bytes) -> Iterator[bytes]:
     while True:  # the server stops it (max_stream_s, client gone, stop())
         yield chunk
@@ -345,7 +350,54 @@ def default_routes(*, huge_bytes: int = 9 << 20, bomb: bytes = b"") -> dict[str,
         # broken HTTP
         "/lying-length": Reply(200, {"Content-Length": "100000", **HTML}, b"<p>short</p>"),
         "/garbage": Reply(raw=b"\x00\xffNOT HTTP AT ALL\r\n\r\n"),
+        # 20,000 items whose pages answer 404
+        "/flood.xml": lambda r: Reply(200, RSS, _flood(r.base_url)),
     }
+
+
+# --------------------------------------------------------------------------- floods and hangs
+
+
+def flood_feed(page_base: str, items: int = 20_000) -> bytes:
+    """RSS listing `items` pages `page_base/gone/<n>.html` (no such route: each answers 404).
+
+    Item n is published n minutes before the first, so the newest are the lowest numbers;
+    every tenth item has no date.
+    """
+    start = datetime.datetime(2025, 4, 1, 12, tzinfo=datetime.UTC)
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        "<title>Flood</title><link>http://example.org/</link><description>d</description>"
+    ]
+    for n in range(items):
+        link = f"{page_base}/gone/{n}.html"
+        date = (
+            ""
+            if n % 10 == 9
+            else (
+                f"<pubDate>{formatdate((start - datetime.timedelta(minutes=n)).timestamp(), usegmt=True)}"
+                "</pubDate>"
+            )
+        )
+        parts.append(
+            f"<item><title>Gone {n}</title><link>{link}</link><guid>{link}</guid>{date}</item>"
+        )
+    parts.append("</channel></rss>\n")
+    return "".join(parts).encode()
+
+
+def hanging_page(
+    hang: Callable[[], bool], page: bytes, hang_s: float = 30.0
+) -> Callable[..., Reply]:
+    """A page that sends nothing for `hang_s` (the client's read timeout ends it) while
+    `hang()` is true, and `page` once it is not (the host came back)."""
+
+    def handler(req: HostileRequest) -> Reply:
+        if hang():
+            return Reply(200, HTML, page, delay_s=hang_s)
+        return Reply(200, HTML, page)
+
+    return handler
 
 
 # --------------------------------------------------------------------------- TLS

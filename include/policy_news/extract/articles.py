@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from concurrent.futures import BrokenExecutor, Executor, Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from policy_news.models import Article, ArticleFailure, FeedItem
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from policy_news.http.limits import FetchLimits
     from policy_news.settings import Settings
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "extract_page",
     "extraction_pool",
     "fetch_articles",
+    "fetch_articles_within",
 ]
 
 _LANG_CODE = re.compile(r"^[a-z]{2}$")
@@ -106,12 +109,32 @@ def _failure(
     )
 
 
+@dataclass
+class FetchedBatch:
+    """What became of a batch: articles, failures, and items left for a later run."""
+
+    articles: list[Article] = field(default_factory=list)
+    failures: list[ArticleFailure] = field(default_factory=list)
+    deferred: list[tuple[FeedItem, str]] = field(default_factory=list)  # (item, reason)
+
+
 def fetch_articles(
     items: Sequence[FeedItem],
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Article], list[ArticleFailure]]:
     """Fetch and extract a batch; every item ends as an article or a recorded failure."""
+    batch = fetch_articles_within(items, settings, None, progress)
+    return batch.articles, batch.failures
+
+
+def fetch_articles_within(
+    items: Sequence[FeedItem],
+    settings: Settings,
+    limits: FetchLimits | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FetchedBatch:
+    """`fetch_articles` under run limits: an item whose request they stop is deferred."""
     by_id = {item.article_id: item for item in items}
     requests = [FetchRequest(url=i.url, kind="article", key=i.article_id) for i in by_id.values()]
     # An open extraction_pool() block is reused (no start-up per chunk); otherwise a
@@ -121,10 +144,10 @@ def fetch_articles(
     ):
         backlog = threading.BoundedSemaphore(BACKLOG_PER_WORKER)
         with thread_executor() as thread:
-            return _fetch_and_extract(by_id, requests, settings, thread, backlog, progress)
+            return _fetch_and_extract(by_id, requests, settings, thread, backlog, limits, progress)
     with extraction_pool(settings) as pool:
         assert pool is not None
-        return _fetch_and_extract(by_id, requests, settings, pool, SHARED.backlog, progress)
+        return _fetch_and_extract(by_id, requests, settings, pool, SHARED.backlog, limits, progress)
 
 
 def _fetch_and_extract(
@@ -133,17 +156,21 @@ def _fetch_and_extract(
     settings: Settings,
     executor: Executor,
     backlog: threading.BoundedSemaphore,
+    limits: FetchLimits | None,
     progress: Callable[[int, int], None] | None,
-) -> tuple[list[Article], list[ArticleFailure]]:
+) -> FetchedBatch:
     pending: dict[str, tuple[FetchResult, datetime, Future[dict[str, Any]]]] = {}
-    failures: list[ArticleFailure] = []
+    out = FetchedBatch()
+    failures = out.failures
     done = 0
 
     def on_result(result: FetchResult) -> None:
         nonlocal done
         done += 1
         item = by_id[result.request.key]
-        if result.ok and result.body is not None:  # b"" too: extraction finds no text
+        if result.deferred_reason is not None:
+            out.deferred.append((item, result.deferred_reason))
+        elif result.ok and result.body is not None:  # b"" too: extraction finds no text
             # Backpressure: blocks this fetch loop (no new reads) while the workers are
             # behind; other groups' loops and the workers carry on.
             backlog.acquire()
@@ -187,8 +214,8 @@ def _fetch_and_extract(
             progress(done, len(requests))
 
     try:
-        fetch_all(requests, settings, on_result=on_result)
-        articles: list[Article] = []
+        fetch_all(requests, settings, on_result=on_result, limits=limits)
+        articles = out.articles
         n_pages, cpu_s, page_cpu_s = 0, 0.0, 0.0
         for article_id, (result, fetched_at, job) in pending.items():
             item = by_id[article_id]
@@ -213,4 +240,4 @@ def _fetch_and_extract(
         # The pool may be shared: cancel only this call's jobs that have not started.
         for _result, _fetched_at, job in pending.values():
             job.cancel()
-    return articles, failures
+    return out

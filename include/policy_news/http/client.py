@@ -24,6 +24,7 @@ import httpx
 from policy_news.http.bodies import ACCEPT, ACCEPT_ENCODING, content_type_problem, read_body
 from policy_news.http.errors import FetchError
 from policy_news.http.guard import AddressPolicy, GuardedTransport
+from policy_news.http.limits import FetchLimits, is_host_trouble
 from policy_news.http.politeness import (
     Clock,
     HostGate,
@@ -71,6 +72,9 @@ class FetchResult:
     error: str | None
     attempts: int
     elapsed_s: float
+    # Set (with error_kind "deferred") when run limits kept the request from starting:
+    # `limits.HOST_BREAKER` or `limits.BUDGET`. Not a failure of the page.
+    deferred_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,11 +94,20 @@ class _Hop:
     error: str | None = None
 
 
-class _Fetcher:
-    """State for one `fetch_all` call: client, gates, robots cache."""
+class _Deferred(Exception):
+    """Run limits say this article request must not start (see `limits`)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Fetcher:
+    """State for one `fetch_all` call: client, gates, robots cache, run limits."""
+
+    def __init__(self, settings: Settings, limits: FetchLimits | None = None) -> None:
         self.settings = settings
+        self.limits = limits
         self.policy = AddressPolicy(settings.allowed_private_nets)
         self.global_slots = asyncio.Semaphore(max(1, settings.global_concurrency))
         self.gates: dict[str, HostGate] = {}
@@ -135,10 +148,13 @@ class _Fetcher:
             while True:
                 attempts += 1
                 hop = await self.attempt(request.url, request.kind, request, clock)
+                self.count_outcome(request.kind, hop)
                 if attempts > self.settings.max_retries or not is_retryable(
                     hop.error_kind, hop.status
                 ):
                     break
+                if self.limited(request.kind, hop.url) is not None:
+                    break  # no retry once the host is skipped or the time is up
                 delay = self.retry_delay(hop, attempts)
                 log.info(
                     "retrying %s in %.1fs after %s",
@@ -149,6 +165,20 @@ class _Fetcher:
                 await asyncio.sleep(delay)
         except FetchError as exc:
             hop.error_kind, hop.error = exc.kind, exc.message
+        except _Deferred as deferred:
+            return FetchResult(
+                request=request,
+                final_url=hop.url,
+                status=None,
+                headers={},
+                body=None,
+                not_modified=False,
+                error_kind="deferred",
+                error=f"deferred to a later run: {deferred.reason}",
+                attempts=attempts - 1,
+                elapsed_s=clock.elapsed(),
+                deferred_reason=deferred.reason,
+            )
         except Exception as exc:  # never let one URL crash the batch
             log.exception("unexpected error fetching %s", request.url)
             hop.error_kind, hop.error = "other", f"{type(exc).__name__}: {exc}"
@@ -164,6 +194,17 @@ class _Fetcher:
             attempts=attempts,
             elapsed_s=clock.elapsed(),
         )
+
+    def limited(self, kind: str, url: str) -> str | None:
+        """Why run limits stop an article request to `url`'s host now, or None."""
+        if self.limits is None or kind != "article":
+            return None
+        return self.limits.deferral(_host_of(url))
+
+    def count_outcome(self, kind: str, hop: _Hop) -> None:
+        if self.limits is not None and kind == "article":
+            trouble = is_host_trouble(hop.error_kind, hop.status)
+            self.limits.record(_host_of(hop.url), trouble=trouble)
 
     def retry_delay(self, hop: _Hop, attempts: int) -> float:
         cap = self.settings.retry_after_cap_s
@@ -194,6 +235,9 @@ class _Fetcher:
                 )
             if not parsed.host:
                 return _Hop(url=url, error_kind="other", error=f"URL {url!r} has no host")
+            reason = self.limited(kind, url)
+            if reason is not None:  # before robots.txt, which may be the host's first request
+                raise _Deferred(reason)
             robots = kind == "article" and self.settings.respect_robots
             if robots:
                 verdict = await self.robots.check(parsed)
@@ -210,6 +254,11 @@ class _Fetcher:
             # StormCrawler do) instead of a whole host delay later.
             spaced = kind != "robots"
             async with self.gate(parsed.host).slot(spaced=spaced), self.global_slots:
+                # Checked once the slot is ours: requests queued behind a host that
+                # tripped the breaker, or past the deadline, never start.
+                reason = self.limited(kind, url)
+                if reason is not None:
+                    raise _Deferred(reason)
                 hop_started = loop.time()
                 if clock is not None:
                     clock.start()
@@ -327,10 +376,11 @@ async def afetch_all(
     settings: Settings | None = None,
     *,
     on_result: Callable[[FetchResult], None] | None = None,
+    limits: FetchLimits | None = None,
 ) -> list[FetchResult]:
     """Async `fetch_all` for callers already inside an event loop."""
     settings = settings or get_settings()
-    fetcher = _Fetcher(settings)
+    fetcher = _Fetcher(settings, limits)
     results: list[FetchResult | None] = [None] * len(requests)
 
     async def run(index: int, request: FetchRequest) -> None:
@@ -358,18 +408,20 @@ def fetch_all(
     settings: Settings | None = None,
     *,
     on_result: Callable[[FetchResult], None] | None = None,
+    limits: FetchLimits | None = None,
 ) -> list[FetchResult]:
     """Fetch concurrently; results in request order. Never raises for a per-URL problem.
 
     `on_result` is called as each result arrives (from the fetching event loop,
     one at a time), so callers can record progress; an exception from it
-    aborts the batch and is re-raised.
+    aborts the batch and is re-raised. `limits` (article requests only) may defer a
+    request instead of making it: its result has `deferred_reason` set.
     """
     if not requests:
         return []
 
     def run() -> list[FetchResult]:
-        return asyncio.run(afetch_all(requests, settings, on_result=on_result))
+        return asyncio.run(afetch_all(requests, settings, on_result=on_result, limits=limits))
 
     try:
         asyncio.get_running_loop()

@@ -48,6 +48,10 @@ class Selection(TypedDict):
     items_seen: int
     items_new: int
     retries: int
+    pending: int  # taken from the backlog of earlier runs
+    capped: int  # new items over their feed's cap, deferred
+    deferred_items: str  # the capped items, staged for the loader
+    pending_taken: str  # ids of the pending items looked at, staged for the loader
     seconds: float
 
 
@@ -58,6 +62,8 @@ class ArticleBatchResult(TypedDict):
     failures: str
     fetched: int
     failed: int
+    deferred_items: str  # items the host breaker or the time budget left for later
+    deferred: dict[str, int]  # per reason
     seconds: float
 
 
@@ -83,6 +89,10 @@ class RunStats(TypedDict):
     items_new: int
     articles_fetched: int
     articles_failed: int
+    # Left for a later run, in total and per reason (feed_cap, host_breaker, budget).
+    items_deferred: int
+    deferred_reasons: dict[str, int]
+    pending_taken: int
     timings: dict[str, float]
     # Known once the load ran (or a blocking check stopped it).
     articles_loaded: NotRequired[int]
@@ -127,6 +137,7 @@ class LoadResult(TypedDict):
     near_duplicates: int
     stories_assigned: int
     new_stories: int
+    deferred: int
     snapshot: str
     db: str
     seconds: float

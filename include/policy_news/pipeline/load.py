@@ -92,6 +92,7 @@ def load_run(run_dir: StagedPath, validated: ValidatedRun, settings: Settings) -
         "near_duplicates": counts["near_duplicates"],
         "stories_assigned": counts["stories_assigned"],
         "new_stories": counts["new_stories"],
+        "deferred": counts["deferred"],
         "snapshot": str(snapshot),
         "db": str(settings.db_path),
         "seconds": round(time.perf_counter() - started, 3),

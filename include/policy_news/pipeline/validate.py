@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from policy_news import staging
+from policy_news.http.limits import FEED_CAP
 from policy_news.pipeline.run_folder import read_manifest, with_items_new
 from policy_news.staging_store import locate
 
@@ -56,6 +57,13 @@ class StagedPaths:
     article_facts: list[str] = field(default_factory=list)
     article_relevance: list[str] = field(default_factory=list)
     article_html: list[str] = field(default_factory=list)  # archived by the loader, never validated
+    # Handed to the loader as they are: items left for later, pending items looked at.
+    deferred_items: list[str] = field(default_factory=list)
+    pending_taken: list[str] = field(default_factory=list)
+
+
+# Kinds no check reads; validation copies them through to the loader.
+PASSED_THROUGH = ("deferred_items", "pending_taken")
 
 
 def staged_paths(
@@ -73,6 +81,7 @@ def staged_paths(
         article_topics=[r["article_topics"] for r in tag_results],
         article_facts=[r["article_facts"] for r in tag_results],
         article_relevance=[r["article_relevance"] for r in tag_results],
+        deferred_items=[r["deferred_items"] for r in article_results if r.get("deferred_items")],
     )
     return asdict(paths)
 
@@ -88,6 +97,11 @@ def collect_stats(
     selection = json.loads((run_dir / "selection.json").read_text())
     feeds_failed = sum(r["feeds_failed"] for r in feed_results)
     feeds = sum(r["feeds"] for r in feed_results)
+    deferred: dict[str, int] = {FEED_CAP: selection.get("capped", 0)}
+    for result in article_results:
+        for reason, count in result.get("deferred", {}).items():
+            deferred[reason] = deferred.get(reason, 0) + count
+    deferred = {reason: count for reason, count in deferred.items() if count}
     return {
         "feeds_total": plan["feeds_total"],
         "feeds_ok": feeds - feeds_failed,
@@ -96,6 +110,9 @@ def collect_stats(
         "items_new": selection["items_new"],
         "articles_fetched": sum(r["fetched"] for r in article_results),
         "articles_failed": sum(r["failed"] for r in article_results),
+        "items_deferred": sum(deferred.values()),
+        "deferred_reasons": deferred,
+        "pending_taken": selection.get("pending", 0),
         "timings": {
             "plan": plan["seconds"],
             "fetch_feeds": round(sum(r["seconds"] for r in feed_results), 3),
@@ -123,6 +140,10 @@ def validate_stage(
     """
     stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, article_results, tag_results)
+    selection = json.loads((run_dir / "selection.json").read_text())
+    for kind in PASSED_THROUGH:
+        if selection.get(kind):
+            paths[kind].append(selection[kind])
     isolate = settings.isolate_validation if in_child_process is None else in_child_process
     check = _validate_in_child if isolate else validate_run
     try:
@@ -200,7 +221,7 @@ def validate_run(
     detached: dict[str, pa.Table] = {}
     fetches = staging.SCHEMAS["feed_fetches"].empty_table()
     for kind, files in paths.items():
-        if kind == "article_html":
+        if kind == "article_html" or kind in PASSED_THROUGH:
             continue
         table = staging.read(kind, files)
         if kind == "feed_fetches":
@@ -236,6 +257,10 @@ def validate_run(
             staging.write(
                 kind, table.select(staging.SCHEMAS[kind].names).cast(staging.SCHEMAS[kind]), path
             )
+        out[kind] = str(path)
+    for kind in PASSED_THROUGH:
+        path = out_dir / f"{kind}.parquet"
+        staging.write(kind, staging.read(kind, paths.get(kind, [])), path)
         out[kind] = str(path)
     quarantine = pa.Table.from_pandas(report.quarantine, preserve_index=False)
     results = pa.Table.from_pandas(report.results, preserve_index=False)

@@ -173,4 +173,38 @@ FROM (
 WHERE articles.article_id = d.article_id AND d.original IS NOT NULL
 """
 
-SQL_RUN = "INSERT OR REPLACE INTO pipeline_runs VALUES (" + ", ".join(["?"] * 19) + ")"
+# Columns named: later migrations add columns (with defaults) that other statements set.
+RUN_COLUMNS = (
+    "run_id, started_at, finished_at, outcome, trigger, feeds_total, feeds_ok, feeds_failed, "
+    "items_seen, items_new, articles_fetched, articles_failed, articles_loaded, "
+    "relevant_loaded, quarantined, checks_passed, checks_failed, timings, message"
+)
+SQL_RUN = (
+    f"INSERT OR REPLACE INTO pipeline_runs ({RUN_COLUMNS}) VALUES (" + ", ".join(["?"] * 19) + ")"
+)
+
+# The run's deferrals, and the backlog they join: pending items taken this run leave
+# the table unless deferred again; deferred ones are kept (a reload counts them once).
+SQL_PENDING_TAKEN = """
+DELETE FROM pending_items
+WHERE article_id IN (SELECT article_id FROM staged_pending_taken)
+  AND article_id NOT IN (SELECT article_id FROM staged_deferred_items)
+   OR article_id IN (SELECT article_id FROM staged_articles)
+"""
+
+SQL_PENDING_DEFERRED = """
+INSERT INTO pending_items
+SELECT DISTINCT ON (article_id) article_id, url, original_url, feed_name, title, summary,
+       published_at, guid, deferred_reason, $run_id, $run_id, $now, $now, 1
+FROM staged_deferred_items
+WHERE article_id NOT IN (SELECT article_id FROM articles)
+ON CONFLICT (article_id) DO UPDATE SET
+    deferred_reason = excluded.deferred_reason, deferred_at = excluded.deferred_at,
+    times_deferred = pending_items.times_deferred + CASE
+        WHEN pending_items.last_deferred_run_id = excluded.last_deferred_run_id THEN 0 ELSE 1 END,
+    last_deferred_run_id = excluded.last_deferred_run_id
+"""
+
+SQL_RUN_DEFERRED = """
+UPDATE pipeline_runs SET items_deferred = $items, deferred_reasons = $reasons WHERE run_id = $run_id
+"""

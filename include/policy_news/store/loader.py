@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from policy_news import staging
 from policy_news.settings import get_settings
 from policy_news.store.load_sql import (
     SQL_ARTICLES,
@@ -23,10 +24,13 @@ from policy_news.store.load_sql import (
     SQL_FEED_HEALTH,
     SQL_FEED_HEALTH_BLOCKED,
     SQL_FEEDS,
+    SQL_PENDING_DEFERRED,
+    SQL_PENDING_TAKEN,
     SQL_POLL_RHYTHM,
     SQL_QUARANTINE_ATTEMPTS,
     SQL_REFETCH_FAILED,
     SQL_RUN,
+    SQL_RUN_DEFERRED,
 )
 
 if TYPE_CHECKING:
@@ -171,6 +175,8 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
 
     tables = dict(load.tables)
     tables["feed_config"] = _feed_config_table(load.feeds)
+    for kind in ("deferred_items", "pending_taken"):  # runs staged before deferrals existed
+        tables.setdefault(kind, staging.SCHEMAS[kind].empty_table())
     now = datetime.now(UTC)
     started = time.perf_counter()
     names = _register(conn, tables)
@@ -237,6 +243,8 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         conn.execute(
             "DELETE FROM fetch_failures WHERE article_id IN (SELECT article_id FROM staged_articles)"
         )
+        conn.execute(SQL_PENDING_TAKEN)
+        conn.execute(SQL_PENDING_DEFERRED, {"run_id": load.run_id, "now": now})
         for table in ("quarantine", "dq_results"):
             conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [load.run_id])
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM staged_{table}")
@@ -247,6 +255,14 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         }
         load = replace(load, run_stats={**load.run_stats, "timings": timings})
         conn.execute(SQL_RUN, _run_row(load, "success", None))
+        conn.execute(
+            SQL_RUN_DEFERRED,
+            {
+                "run_id": load.run_id,
+                "items": load.run_stats.get("items_deferred", 0),
+                "reasons": json.dumps(load.run_stats.get("deferred_reasons", {})),
+            },
+        )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -263,6 +279,7 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         "near_duplicates": near_duplicates,
         "stories_assigned": stories.stories_assigned,
         "new_stories": stories.new_stories,
+        "deferred": tables["deferred_items"].num_rows,
     }
 
 

@@ -5,7 +5,7 @@ Read-only queries on an open connection; `status` backs `policy-news status`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -14,7 +14,6 @@ from policy_news.models import FeedState
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
     import duckdb
 
@@ -164,6 +163,28 @@ def refetchable_articles(
     )
 
 
+def pending_items(conn: duckdb.DuckDBPyConnection, limit: int | None = None) -> pa.Table:
+    """Items earlier runs deferred, oldest first (as feed items), to be taken before new ones."""
+    from policy_news import staging
+
+    table: pa.Table = conn.sql(
+        "SELECT article_id, url, original_url, feed_name, coalesce(title, '') AS title, "
+        "coalesce(summary, '') AS summary, published_at, guid FROM pending_items "
+        "ORDER BY first_deferred_at, article_id LIMIT $limit",
+        params={"limit": limit if limit is not None else 2**62},
+    ).to_arrow_table()
+    return table.cast(staging.SCHEMAS["feed_items"])
+
+
+def backlog(conn: duckdb.DuckDBPyConnection, now: datetime) -> list[tuple[str, int, float]]:
+    """The pending items per deferred reason: (reason, count, age of the oldest in hours)."""
+    rows = conn.execute(
+        "SELECT deferred_reason, count(*), min(first_deferred_at) FROM pending_items "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return [(r[0], r[1], round((now - r[2]).total_seconds() / 3600, 1)) for r in rows]
+
+
 def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict[str, Any]:
     counts = {
         table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
@@ -178,6 +199,7 @@ def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict[str, Any
             "dq_results",
             "pipeline_runs",
             "html_archive",
+            "pending_items",
         )
     }
     relevant = conn.execute("SELECT count(*) FROM articles WHERE relevant").fetchone()
@@ -187,4 +209,9 @@ def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict[str, Any
         "FROM pipeline_runs ORDER BY started_at DESC LIMIT ?",
         [last_runs],
     ).fetchall()
-    return {"counts": counts, "relevant": relevant[0] if relevant else 0, "runs": runs}
+    return {
+        "counts": counts,
+        "relevant": relevant[0] if relevant else 0,
+        "runs": runs,
+        "backlog": backlog(conn, datetime.now(UTC)),
+    }
