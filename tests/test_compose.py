@@ -262,9 +262,10 @@ def test_staging_is_object_storage_every_worker_reaches(config: dict[str, Any]) 
         depends = services[name]["depends_on"]
         assert depends["minio-init"]["condition"] == "service_completed_successfully", name
     init = services["minio-init"]
-    assert init["environment"]["STAGING_URL"] == services[DUCKDB_WORKER]["environment"][
-        "POLICY_NEWS_STAGING_URL"
-    ]
+    assert (
+        init["environment"]["STAGING_URL"]
+        == services[DUCKDB_WORKER]["environment"]["POLICY_NEWS_STAGING_URL"]
+    )
     assert "mc mb --ignore-existing" in " ".join(init["command"])
 
 

@@ -39,14 +39,21 @@ WORKER_NAME_VAR = "DISTRIBUTED_WORKER_NAME"
 WORKER_NAMES = {DUCKDB_QUEUE: "duckdb-worker", DEFAULT_QUEUE: "default-worker"}
 TERMINAL_RUN_STATES = {"success", "failed"}
 
-# Test-only cluster policy: the DAG's one-minute retry delay would make the kill and
-# negative-control runs wait minutes. Airflow loads it from $AIRFLOW_HOME/config.
-LOCAL_SETTINGS = '''"""Harness cluster policy: retry after seconds, not minutes."""
+# Test-only cluster policies, loaded by Airflow from $AIRFLOW_HOME/config: the DAG's one-minute
+# retry delay would make the kill and negative-control runs wait minutes, and its schedule
+# would start a run of its own on unpause, before and between the harness's runs.
+LOCAL_SETTINGS = '''"""Harness cluster policies: retry after seconds; only triggered runs."""
 from datetime import timedelta
+
+from airflow.timetables.simple import NullTimetable
 
 
 def task_policy(task):
     task.retry_delay = timedelta(seconds=3)
+
+
+def dag_policy(dag):
+    dag.timetable = NullTimetable()
 '''
 
 
