@@ -19,11 +19,12 @@ export GX_ANALYTICS_ENABLED := false
 export POLICY_NEWS_HOME := $(CURDIR)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install demo test test-fast run airflow eval bench lint docs clean
+.PHONY: help install demo test test-fast test-distributed run airflow eval bench lint docs clean
 
 help:
 	@echo "make demo     run the ingest DAG once through Airflow on the bundled sample site"
 	@echo "make test     the whole test suite (what CI runs)"
+	@echo "make test-distributed  Airflow + Celery, two workers sharing no disk (root, ~10 min)"
 	@echo "make run      one run over the real feeds in include/feeds.yaml (CLI, no scheduler)"
 	@echo "make airflow  Airflow standalone on http://localhost:8080 with these DAGs"
 	@echo "make eval     tagger precision/recall/F1 on the labelled sets"
@@ -49,6 +50,11 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"
+
+# Not part of `make test`: starts Postgres, Redis, an S3 endpoint, Airflow and two Celery
+# workers in private mount namespaces (needs root). See docs/deployment.md.
+test-distributed: install
+	POLICY_NEWS_DISTRIBUTED=1 $(PY) -m pytest -p no:cacheprovider -s -q tests/distributed
 
 run: install
 	$(VENV)/bin/policy-news run

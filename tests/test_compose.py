@@ -34,11 +34,18 @@ AIRFLOW_SERVICES = {
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "airflow-worker",
+    "airflow-worker-duckdb",
     "airflow-init",
 }
-LONG_RUNNING = (AIRFLOW_SERVICES - {"airflow-init"}) | {"postgres"}
+LONG_RUNNING = (AIRFLOW_SERVICES - {"airflow-init"}) | {"postgres", "redis", "minio"}
+DUCKDB_WORKER = "airflow-worker-duckdb"
 DATA_DIR = "/opt/airflow/data"
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|PRIVATE_KEY|API_KEY|SQL_ALCHEMY_CONN")
+SECRET_NAME = re.compile(
+    r"PASSWORD|SECRET|FERNET|TOKEN|PRIVATE_KEY|API_KEY|SQL_ALCHEMY_CONN|RESULT_BACKEND|^AIRFLOW_CONN_"
+)
+# Connection strings whose password part must come from the env file.
+URL_WITH_PASSWORD = ("SQL_ALCHEMY_CONN", "RESULT_BACKEND")
 # Names matched above whose value is no secret.
 NOT_SECRET = {"POLICY_NEWS_ALLOWED_PRIVATE_NETS"}
 
@@ -141,15 +148,17 @@ def test_missing_secrets_make_compose_refuse(tmp_path: Path, tmp_home: Path) -> 
 
 def test_expected_services(config: dict[str, Any]) -> None:
     services = config["services"]
-    assert AIRFLOW_SERVICES | {"postgres"} <= set(services)
-    assert not {"redis", "airflow-worker", "flower"} & set(services)
+    assert AIRFLOW_SERVICES | {"postgres", "redis", "minio", "minio-init"} <= set(services)
     commands = {name: services[name].get("command") for name in AIRFLOW_SERVICES - {"airflow-init"}}
     assert commands == {
         "airflow-apiserver": ["api-server"],
         "airflow-scheduler": ["scheduler"],
         "airflow-dag-processor": ["dag-processor"],
         "airflow-triggerer": ["triggerer"],
+        "airflow-worker": ["celery", "worker", "-q", "default", "--concurrency", "4"],
+        DUCKDB_WORKER: ["celery", "worker", "-q", "duckdb", "--concurrency", "1"],
     }
+    assert services["minio"]["image"].startswith("minio/minio:")
     # The API server is the only published port.
     published = {name for name, svc in services.items() if svc.get("ports")}
     assert published == {"airflow-apiserver"}
@@ -179,7 +188,7 @@ def test_healthchecks_and_restart(config: dict[str, Any]) -> None:
         assert depends["postgres"]["condition"] == "service_healthy", name
 
 
-def test_postgres_metadata_and_local_executor(config: dict[str, Any]) -> None:
+def test_postgres_metadata_and_celery_executor(config: dict[str, Any]) -> None:
     services = config["services"]
     postgres = services["postgres"]
     assert postgres["image"].startswith("postgres:")
@@ -192,27 +201,72 @@ def test_postgres_metadata_and_local_executor(config: dict[str, Any]) -> None:
         conn = airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         assert conn.startswith("postgresql"), name
         assert f"@postgres:5432/{env['POSTGRES_DB']}" in conn, name
-        assert airflow_env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", name
+        assert airflow_env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert airflow_env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://"), name
+        assert "@redis:6379/" in airflow_env["AIRFLOW__CELERY__BROKER_URL"], name
+        backend = airflow_env["AIRFLOW__CELERY__RESULT_BACKEND"]
+        assert backend.startswith("db+postgresql+psycopg2://"), name
+        assert f"@postgres:5432/{env['POSTGRES_DB']}" in backend, name
+        assert airflow_env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "default", name
         assert airflow_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == (
             "http://airflow-apiserver:8080/execution/"
         ), name
         assert airflow_env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false", name
 
 
-def test_duckdb_data_on_a_named_volume(config: dict[str, Any]) -> None:
-    sources = set()
-    for name in AIRFLOW_SERVICES:
-        mounts = [v for v in config["services"][name]["volumes"] if v["target"] == DATA_DIR]
-        assert len(mounts) == 1, f"{name}: no single mount at {DATA_DIR}"
-        assert mounts[0]["type"] == "volume", f"{name}: {DATA_DIR} must be a named volume"
-        assert not mounts[0].get("read_only"), name
-        sources.add(mounts[0]["source"])
-    assert len(sources) == 1, "every Airflow service must see the same DuckDB volume"
-    assert sources <= set(config["volumes"])
+def test_only_the_duckdb_worker_mounts_the_duckdb_volume(config: dict[str, Any]) -> None:
+    holders = {}
+    for name, svc in config["services"].items():
+        mounts = [v for v in svc.get("volumes", []) if v["target"] == DATA_DIR]
+        if mounts:
+            holders[name] = mounts
+    assert set(holders) == {DUCKDB_WORKER}, f"services mounting {DATA_DIR}: {sorted(holders)}"
+    (mount,) = holders[DUCKDB_WORKER]
+    assert mount["type"] == "volume" and not mount.get("read_only")
+    assert mount["source"] in config["volumes"]
     # The image points the project at that directory.
     dockerfile = DOCKERFILE.read_text()
     assert re.search(r"POLICY_NEWS_DATA_DIR=" + re.escape(DATA_DIR) + r"\b", dockerfile)
     assert re.search(r"POLICY_NEWS_HOME=/opt/airflow\b", dockerfile)
+
+
+def test_duckdb_worker_is_single_and_runs_one_task_at_a_time(config: dict[str, Any]) -> None:
+    worker = config["services"][DUCKDB_WORKER]
+    command = worker["command"]
+    assert command[command.index("--concurrency") + 1] == "1"
+    assert command[command.index("-q") + 1] == "duckdb"
+    assert worker.get("deploy", {}).get("replicas", 1) == 1
+    assert worker["environment"]["POLICY_NEWS_DUCKDB_QUEUE"] == "duckdb"
+    assert worker["environment"]["POLICY_NEWS_DUCKDB_POOL"] == "duckdb"
+
+
+def test_default_workers_scale_by_replicas(config: dict[str, Any]) -> None:
+    worker = config["services"]["airflow-worker"]
+    replicas = int(_env_file_values(ENV_EXAMPLE)["AIRFLOW_DEFAULT_WORKERS"])
+    assert worker["deploy"]["replicas"] == replicas >= 2
+    assert "hostname" not in worker, "a fixed hostname would be shared by every replica"
+
+
+def test_staging_is_object_storage_every_worker_reaches(config: dict[str, Any]) -> None:
+    services = config["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert str(env["POLICY_NEWS_STAGING_URL"]).startswith("s3://"), name
+        connection = json.loads(env["AIRFLOW_CONN_POLICY_NEWS_STAGING"])
+        assert connection["conn_type"] == "aws", name
+        assert connection["extra"]["endpoint_url"] == "http://minio:9000", name
+        assert connection["login"] == services["minio"]["environment"]["MINIO_ROOT_USER"], name
+        assert connection["password"] == services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
+    workers = {DUCKDB_WORKER, "airflow-worker"}
+    for name in workers:
+        depends = services[name]["depends_on"]
+        assert depends["minio-init"]["condition"] == "service_completed_successfully", name
+    init = services["minio-init"]
+    assert (
+        init["environment"]["STAGING_URL"]
+        == services[DUCKDB_WORKER]["environment"]["POLICY_NEWS_STAGING_URL"]
+    )
+    assert "mc mb --ignore-existing" in " ".join(init["command"])
 
 
 def test_all_components_share_their_secrets(config: dict[str, Any]) -> None:
@@ -239,7 +293,12 @@ def test_no_secret_written_inline_in_the_compose_file() -> None:
                 continue
             checked += 1
             text = str(value)
-            if key.endswith("SQL_ALCHEMY_CONN"):
+            if key.startswith("AIRFLOW_CONN_"):
+                password = json.loads(text)["password"]
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", password), (
+                    f"{name}.{key}: the password must be a required ${{VAR:?...}}"
+                )
+            elif key.endswith(URL_WITH_PASSWORD):
                 userinfo = text.split("://", 1)[1].rsplit("@", 1)[0]
                 # user (literal or ${VAR}) ":" ${PASSWORD_VAR:?...}
                 assert re.fullmatch(r"(\$\{[^}]*\}|[\w.-]+):\$\{[A-Z0-9_]+:\?[^}]*\}", userinfo), (
@@ -340,7 +399,7 @@ def test_container_env_is_accepted_by_the_project_settings(
     config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What compose hands the task-running container must parse in policy_news.settings."""
-    env = config["services"]["airflow-scheduler"]["environment"]
+    env = config["services"][DUCKDB_WORKER]["environment"]
     for name in list(os.environ):
         if name.startswith("POLICY_NEWS_"):
             monkeypatch.delenv(name)
@@ -355,7 +414,6 @@ def test_container_env_is_accepted_by_the_project_settings(
 
     settings = get_settings()
     assert settings.db_path == Path(DATA_DIR) / "policy_news.duckdb"
-    assert settings.staging_dir.is_relative_to(DATA_DIR)
     # Read without an empty-means-default fallback: compose must never hand them over empty.
     assert float(env["POLICY_NEWS_LOCK_TIMEOUT_S"]) > 0
     assert len(str(env["POLICY_NEWS_SCHEDULE"]).split()) == 5
