@@ -129,3 +129,23 @@ def test_politeness_settings_come_from_environment(monkeypatch: pytest.MonkeyPat
     assert settings.host_concurrency == 3 and settings.host_delay_s == 0.5
     assert settings.allowed_private_nets == ("10.0.0.0/8", "127.0.0.1/32")
     assert AddressPolicy(settings.allowed_private_nets).problem("10.9.8.7") is None
+
+
+def test_first_request_to_a_host_is_not_delayed() -> None:
+    import asyncio
+
+    from policy_news.http.politeness import HostGate
+
+    async def two_starts() -> list[float]:
+        gate = HostGate(concurrency=2, delay_s=0.5, host="first-request.example")
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        starts: list[float] = []
+        for _ in range(2):
+            async with gate.slot():
+                starts.append(loop.time() - began)
+        return starts
+
+    first, second = asyncio.run(two_starts())
+    assert first < 0.05, "a host's first request waits for no earlier one"
+    assert second >= 0.45, "later requests keep the host's spacing"

@@ -1,4 +1,4 @@
-"""The analysts' snapshot: readable by another process while the main file is locked."""
+"""The analysts' snapshot: readable while the main file is locked; copied only after changes."""
 
 from __future__ import annotations
 
@@ -31,3 +31,28 @@ def test_snapshot_is_readable_while_the_main_file_is_locked(db: Path) -> None:
         )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+def test_first_run_publishes_even_when_nothing_changed(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    db.write_bytes(b"first")
+    published = snapshot.publish_snapshot(db, changed=False)
+    assert published == snapshot.snapshot_path_for(db)
+    assert published.read_bytes() == b"first"
+
+
+def test_snapshot_is_not_copied_when_nothing_changed(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    db.write_bytes(b"first")
+    snapshot.publish_snapshot(db)
+    db.write_bytes(b"run bookkeeping only")
+    published = snapshot.publish_snapshot(db, changed=False)
+    assert published.read_bytes() == b"first"
+
+
+def test_snapshot_is_republished_after_a_change(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    db.write_bytes(b"first")
+    snapshot.publish_snapshot(db)
+    db.write_bytes(b"new articles")
+    assert snapshot.publish_snapshot(db, changed=True).read_bytes() == b"new articles"

@@ -43,7 +43,9 @@ def small_run_row(
     d = run["derived"]
     cpu = run["cpu_s"]
     wall = run["wall_s"]
+    main_cpu = cpu["main_user"] + cpu["main_system"]
     naive_wall = naive["wall_s"] if naive else None
+    pages = run["extraction"]["pages"]
     return {
         "run": label,
         "articles_new": d["articles_new"],
@@ -53,12 +55,25 @@ def small_run_row(
         "naive_wall_s": naive_wall,
         "naive_over_pipeline": round(naive_wall / wall, 2) if naive_wall and wall else None,
         "stage_s": {k: d["stage_timings"].get(k) for k in STAGES},
-        "main_cpu_s": round(cpu["main_user"] + cpu["main_system"], 2),
+        "main_cpu_s": round(main_cpu, 2),
         "tree_cpu_s": d["run_tree_cpu_s"],
         "cores": cores,
         "idle_core_s": d["idle_core_s"],
         "peak_rss_mib": d["peak_rss_mib"],
         "other_processes_cpu_s": d["other_processes_cpu_s"],
+        # CPU per extracted page, measured in the workers: trafilatura alone, then the
+        # worker's whole page (plus language, fingerprint, gzip); the naive script's
+        # trafilatura.extract() beside them
+        "extract_ms_per_article": round(1000 * run["extraction"]["cpu_s"] / pages, 1)
+        if pages
+        else None,
+        "page_ms_per_article": round(1000 * run["extraction"]["page_cpu_s"] / pages, 1)
+        if pages
+        else None,
+        "naive_extract_ms_per_article": naive.get("extract_cpu_ms_per_article") if naive else None,
+        "main_cpu_ms_per_article": round(1000 * main_cpu / d["articles_new"], 1)
+        if d["articles_new"]
+        else None,
     }
 
 
@@ -180,10 +195,31 @@ def small_runs_table(small: dict[str, Any]) -> str:
         ],
     )
     stages = table(["run", *STAGES], [(r["run"], *r["stage_s"].values()) for r in rows])
+    per_article = table(
+        [
+            "run",
+            "trafilatura ms",
+            "worker page ms",
+            "naive extract() ms",
+            "pipeline process ms",
+        ],
+        [
+            (
+                r["run"],
+                r.get("extract_ms_per_article"),
+                r.get("page_ms_per_article"),
+                r.get("naive_extract_ms_per_article"),
+                r.get("main_cpu_ms_per_article"),
+            )
+            for r in rows
+        ],
+    )
     return (
         f"\n== small runs ({small['feeds']} feeds, {small['hosts']} hosts) ==\n{main}\n"
         f"(wall: run_pipeline; process: the fresh process incl. imports; idle core-s = "
         f"{rows[0]['cores'] if rows else '?'} cores x wall - tree CPU)\n"
         f"\nstage seconds (fetch_articles and tag are summed over the concurrent item groups):\n"
-        f"{stages}"
+        f"{stages}\n"
+        f"\nCPU per new article (workers: per extracted page; pipeline process: per new item):\n"
+        f"{per_article}"
     )

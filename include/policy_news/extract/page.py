@@ -74,8 +74,17 @@ def extract_page(html: bytes, url: str) -> dict[str, Any]:
     return fields
 
 
+def _date_params(now: datetime) -> dict[str, Any]:
+    return {
+        "extensive_search": False,  # markup and URL only: never guess from body text
+        "original_date": True,
+        "outputformat": "%Y-%m-%dT%H:%M:%S",
+        "max_date": now.strftime("%Y-%m-%d"),
+    }
+
+
 def bare_extraction(html: bytes, url: str, now: datetime, *, fast: bool) -> Any:
-    """trafilatura's document with our options: metadata, no comments, dates from markup only."""
+    """trafilatura's document with all its metadata: no comments, dates from markup only."""
     import trafilatura
 
     return trafilatura.bare_extraction(
@@ -84,26 +93,45 @@ def bare_extraction(html: bytes, url: str, now: datetime, *, fast: bool) -> Any:
         fast=fast,
         with_metadata=True,
         include_comments=False,
-        date_extraction_params={
-            "extensive_search": False,  # markup and URL only: never guess from body text
-            "original_date": True,
-            "outputformat": "%Y-%m-%dT%H:%M:%S",
-            "max_date": now.strftime("%Y-%m-%d"),
-        },
+        date_extraction_params=_date_params(now),
+    )
+
+
+def _text_only(tree: Any, url: str, *, fast: bool) -> Any:
+    import trafilatura
+
+    # trafilatura copies a tree it is given, so `tree` can serve a second pass
+    return trafilatura.bare_extraction(
+        tree, url=url, fast=fast, with_metadata=False, include_comments=False
     )
 
 
 def extract_document(html: bytes, url: str, now: datetime) -> Any:
-    """trafilatura's document for the page, fast pass first.
+    """trafilatura's document for the page: the stored metadata once, the text fast first.
 
-    fast=True skips trafilatura's fallback extractors (readability, jusText), about a
-    quarter of its CPU. They only matter when the main pass finds little text (on the
-    shared corpus every page above _FAST_MIN_CHARS came out identical), so a short or
-    empty result is redone with them; see docs/benchmarks.md.
+    The page is parsed once and its metadata read once (`metadata.stored_metadata`:
+    only the fields the tables keep). fast=True skips trafilatura's fallback extractors
+    (readability, jusText), about a quarter of its CPU. They only matter when the main
+    pass finds little text (on the shared corpus every page above _FAST_MIN_CHARS came
+    out identical), so a short or empty result is redone with them on the same parsed
+    tree; see docs/benchmarks.md.
     """
-    doc = bare_extraction(html, url, now, fast=True)
+    from trafilatura.settings import DEFAULT_CONFIG
+    from trafilatura.utils import load_html
+
+    from policy_news.extract.metadata import stored_metadata
+
+    tree = load_html(html, DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE"))
+    if tree is None:
+        return None
+    metadata = stored_metadata(tree, url, _date_params(now))
+    doc = _text_only(tree, url, fast=True)
     if doc is None or len(getattr(doc, "text", None) or "") < _FAST_MIN_CHARS:
-        doc = bare_extraction(html, url, now, fast=False)
+        doc = _text_only(tree, url, fast=False)
+    if doc is None:
+        return None
+    doc.title, doc.author = metadata["title"], metadata["author"]
+    doc.sitename, doc.date = metadata["site_name"], metadata["date"]
     return doc
 
 

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from policy_news.staging_store import StagedPath
     from policy_news.store.loader import LoadInput
 
+# Rows analysts read from the snapshot; a load that wrote none of them does not republish it.
+_ANALYST_ROWS = ("articles", "topics", "facts", "failures", "quarantined")
+
 
 def load_input(
     manifest: Mapping[str, Any],
@@ -81,7 +84,8 @@ def load_run(run_dir: StagedPath, validated: ValidatedRun, settings: Settings) -
         )
         counts = loader.load_run(conn, load)
         html_archive.sweep_orphans(conn, settings.db_path)
-    snapshot = publish_snapshot(settings.db_path)
+    changed = any(counts[k] for k in _ANALYST_ROWS)
+    snapshot = publish_snapshot(settings.db_path, changed=changed)
     return {
         "articles": counts["articles"],
         "topics": counts["topics"],

@@ -14,6 +14,7 @@ from policy_news.pipeline.run_folder import new_run_id, run_dir_for
 from policy_news.pipeline.selection import select_new_items
 from policy_news.pipeline.tag import tag_batch
 from policy_news.pipeline.validate import BlockingCheckError, validate_stage
+from policy_news.pipeline.validation_child import ValidationChild, keep_warm_child
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -99,28 +100,38 @@ def run_pipeline(
     tune_allocators()
     say = progress or (lambda _msg: None)
     run_id = run_id or new_run_id()
-    # Great Expectations (~3 s of CPU, ~180 MB) is imported by validation, after the
-    # extraction workers have exited: importing it earlier, while the run waits on the
-    # network, saved ~3 s of wall time but put the run's peak memory over 1 GiB.
     plan = plan_run(run_id, settings, feeds_path, limit=limit, poll_all=poll_all)
     run_dir = run_dir_for(run_id, settings)
     say(f"run {run_id}: {plan['feeds_due']} feeds to poll")
-    with extraction_pool(settings, start=True):  # workers import while feeds download
-        feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
-        say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
-        selection = select_new_items(run_dir, feed_results, settings)
-        say(f"{selection['items_new']} new articles, {selection['retries']} retries")
-        article_results, tag_results = _fetch_and_tag(
-            run_dir, selection["item_batches"], settings, progress
-        )
-    release_memory()  # each stage's peak starts from what the last one left
-    keep = (run_id,) if keep_staging else ()
+    # Great Expectations (~3 CPU-s) imports in the validation child while the run waits
+    # on the network; a large selection drops it (see validation_child).
+    child = ValidationChild(settings) if settings.isolate_validation else None
     try:
-        validated = validate_stage(run_dir, feed_results, article_results, tag_results, settings)
-    except BlockingCheckError as exc:
-        assert exc.stats is not None  # validate_stage attaches them
-        housekeep(settings, keep)  # the blocked run's staging stays for the retention
-        return RunSummary(run_id, "blocked", exc.stats, message=str(exc))
+        with extraction_pool(settings, start=True):  # workers import while feeds download
+            feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
+            say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
+            selection = select_new_items(run_dir, feed_results, settings)
+            say(f"{selection['items_new']} new articles, {selection['retries']} retries")
+            if child is not None and not keep_warm_child(
+                selection["items_new"] + selection["retries"] + selection["pending"]
+            ):
+                child.discard()
+            article_results, tag_results = _fetch_and_tag(
+                run_dir, selection["item_batches"], settings, progress
+            )
+        release_memory()  # each stage's peak starts from what the last one left
+        keep = (run_id,) if keep_staging else ()
+        try:
+            validated = validate_stage(
+                run_dir, feed_results, article_results, tag_results, settings, child=child
+            )
+        except BlockingCheckError as exc:
+            assert exc.stats is not None  # validate_stage attaches them
+            housekeep(settings, keep)  # the blocked run's staging stays for the retention
+            return RunSummary(run_id, "blocked", exc.stats, message=str(exc))
+    finally:
+        if child is not None:
+            child.close()
     validation = validated["validation"]
     say(f"checks: {validation['checks_passed']} passed, {validation['checks_failed']} failed")
     release_memory()

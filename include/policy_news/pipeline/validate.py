@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         ValidatedRun,
         Validation,
     )
+    from policy_news.pipeline.validation_child import ValidationChild
     from policy_news.settings import Settings
     from policy_news.staging_store import StagedPath
 
@@ -131,12 +132,14 @@ def validate_stage(
     settings: Settings,
     *,
     in_child_process: bool | None = None,
+    child: ValidationChild | None = None,
 ) -> ValidatedRun:
     """Stats, then the checks; raises BlockingCheckError after recording a blocked run.
 
     `in_child_process` defaults to `settings.isolate_validation`: GX's import (~180 MB)
     and its frames then never sit under the load's peak. An Airflow task is already a
-    process of its own and passes False.
+    process of its own and passes False. `child` is a warm validation process started
+    earlier by the caller (`run_pipeline`); the checks then run there.
     """
     stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, article_results, tag_results)
@@ -145,9 +148,13 @@ def validate_stage(
         if selection.get(kind):
             paths[kind].append(selection[kind])
     isolate = settings.isolate_validation if in_child_process is None else in_child_process
-    check = _validate_in_child if isolate else validate_run
     try:
-        validation = check(run_dir, paths, settings)
+        if child is not None and child.alive:
+            validation = child.run(validate_run, str(run_dir), paths, settings)
+        elif isolate:
+            validation = _validate_in_child(run_dir, paths, settings)
+        else:
+            validation = validate_run(run_dir, paths, settings)
     except BlockingCheckError as exc:
         exc.stats = stats
         raise

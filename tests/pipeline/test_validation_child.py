@@ -1,0 +1,103 @@
+"""The warm validation child: used by validation, dropped before a large article stage."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pytest
+
+from policy_news.pipeline import runner, validate
+from policy_news.pipeline.validation_child import WARM_MAX_ITEMS, keep_warm_child
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from policy_news.settings import Settings
+
+
+class FakeChild:
+    """Stands in for ValidationChild: records what it was asked, starts no process."""
+
+    instances: ClassVar[list[FakeChild]] = []
+
+    def __init__(self, _settings: Settings) -> None:
+        self.alive = True
+        self.closed = False
+        self.calls: list[Any] = []
+        FakeChild.instances.append(self)
+
+    def run(self, fn: Any, *args: Any) -> Any:
+        self.calls.append(fn)
+        return {"seconds": 0.0}
+
+    def discard(self) -> None:
+        self.alive = False
+
+    def close(self) -> None:
+        self.alive, self.closed = False, True
+
+
+def test_small_selections_keep_the_warm_child() -> None:
+    assert keep_warm_child(0)
+    assert keep_warm_child(WARM_MAX_ITEMS)
+    assert not keep_warm_child(WARM_MAX_ITEMS + 1)
+
+
+def test_validate_stage_runs_the_checks_in_the_warm_child(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setattr(validate, "collect_stats", lambda *_a: {"timings": {}})
+    child = FakeChild(settings)
+    validated = validate.validate_stage(Path("."), [], [], [], settings, child=child)  # type: ignore[arg-type]
+    assert child.calls == [validate.validate_run]
+    assert validated["stats"]["timings"]["validate"] == 0.0
+
+
+def _run_with_selection(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, items_new: int
+) -> FakeChild:
+    """run_pipeline with every stage stubbed: only the warm child's fate is real."""
+    seen: dict[str, Any] = {}
+
+    @contextmanager
+    def no_pool(*_a: Any, **_k: Any) -> Iterator[None]:
+        yield None
+
+    def fake_validate_stage(*_a: Any, child: Any = None, **_k: Any) -> Any:
+        seen["alive_at_validation"] = child is not None and child.alive
+        return {"validation": {"checks_passed": 0, "checks_failed": 0}, "stats": {}}
+
+    FakeChild.instances.clear()
+    monkeypatch.setattr(runner, "ValidationChild", FakeChild)
+    monkeypatch.setattr(
+        runner,
+        "plan_run",
+        lambda *_a, **_k: {"run_dir": "unused", "feed_batches": [], "feeds_due": 1},
+    )
+    monkeypatch.setattr(runner, "_fetch_feeds", lambda *_a: [])
+    monkeypatch.setattr(
+        runner,
+        "select_new_items",
+        lambda *_a: {"items_new": items_new, "retries": 0, "item_batches": []},
+    )
+    monkeypatch.setattr(runner, "validate_stage", fake_validate_stage)
+    monkeypatch.setattr(runner, "load_run", lambda *_a: {})
+    monkeypatch.setattr("policy_news.extract.articles.extraction_pool", no_pool)
+    runner.run_pipeline(settings.model_copy(update={"isolate_validation": True}), keep_staging=True)
+    (child,) = FakeChild.instances
+    assert child.closed, "the child must be stopped when the run ends"
+    return child if seen["alive_at_validation"] else None  # type: ignore[return-value]
+
+
+def test_warm_child_validates_a_small_poll(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    assert _run_with_selection(monkeypatch, settings, items_new=20) is not None
+
+
+def test_warm_child_is_dropped_for_a_large_selection(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    assert _run_with_selection(monkeypatch, settings, items_new=WARM_MAX_ITEMS + 1) is None
