@@ -27,7 +27,7 @@ help:
 	@echo "make test-distributed  Airflow + Celery, two workers sharing no disk (root, ~10 min)"
 	@echo "make run      one run over the real feeds in include/feeds.yaml (CLI, no scheduler)"
 	@echo "make airflow  Airflow standalone on http://localhost:8080 with these DAGs"
-	@echo "make eval     tagger precision/recall/F1 on the labelled sets"
+	@echo "make eval     tagger and near-duplicate precision/recall on the labelled sets"
 	@echo "make bench    throughput, memory and query benchmarks"
 	@echo "make lint     ruff and mypy"
 	@echo "make docs     build and open the GX Data Docs"
@@ -66,6 +66,7 @@ airflow: install
 
 eval: install
 	$(PY) -m policy_news.tagging.evaluate
+	$(PY) -m policy_news.stories.evaluate
 
 bench: install
 	$(PY) -m tools.bench
