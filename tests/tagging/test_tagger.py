@@ -13,7 +13,8 @@ import pytest
 
 from policy_news.models import Evidence, TagResult
 from policy_news.settings import Settings
-from policy_news.tagging.tagger import Tagger, _builtin_terms, get_tagger, result_rows
+from policy_news.tagging.rows import result_rows
+from policy_news.tagging.tagger import Tagger, _builtin_terms, get_tagger
 from tests.tagging.conftest import SEED_SUBTOPICS, subtopic_ids
 
 

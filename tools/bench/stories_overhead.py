@@ -61,7 +61,8 @@ def main() -> int:
     )
     from policy_news.store import connection
     from policy_news.stories.persistence import update_near_duplicates, update_stories
-    from policy_news.tagging.tagger import get_tagger, result_rows
+    from policy_news.tagging.rows import result_rows
+    from policy_news.tagging.tagger import get_tagger
 
     sources = _sources()
     tagger = get_tagger()

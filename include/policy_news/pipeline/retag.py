@@ -15,7 +15,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from policy_news.tagging.tagger import Tagger, result_rows
+from policy_news.tagging.rows import result_rows
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from policy_news.pipeline.contracts import RetagResult
     from policy_news.settings import Settings
     from policy_news.stories.clustering import StoryParams
+    from policy_news.tagging.tagger import Tagger
 
 BATCH_SIZE = 2_000
 

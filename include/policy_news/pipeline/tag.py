@@ -19,7 +19,8 @@ def tag_batch(
     run_dir: StagedPath, fetched: ArticleBatchResult, settings: Settings
 ) -> TagBatchResult:
     """Write the tagged articles plus their topic, fact and relevance rows."""
-    from policy_news.tagging.tagger import get_tagger, result_rows
+    from policy_news.tagging.rows import result_rows
+    from policy_news.tagging.tagger import get_tagger
 
     started = time.perf_counter()
     tagger = get_tagger(settings.taxonomy_path)

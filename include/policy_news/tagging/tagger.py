@@ -11,7 +11,6 @@ two other countries is told apart from immigration enforcement.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import unicodedata
@@ -30,8 +29,6 @@ from policy_news.tagging.sentences import Sentences, fold
 from policy_news.tagging.taxonomy import Rule, Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from policy_news.models import Fact
 
 FIELDS: tuple[str, ...] = ("title", "summary", "text")
@@ -494,54 +491,3 @@ def get_tagger(path: Path | None = None) -> Tagger:
     except OSError:
         mtime = 0  # let load_taxonomy report the missing file with its own message
     return _cached_tagger(str(resolved), mtime)
-
-
-def result_rows(
-    article_id: str, result: TagResult, tagged_at: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Rows for article_topics, article_facts and article_relevance (column names = schema)."""
-    version = result.taxonomy_version
-    topics = [
-        {
-            "article_id": article_id,
-            "subtopic": tag.id,
-            "taxonomy_version": version,
-            "score": float(tag.score),
-            "evidence": tag.evidence.sentence,
-            "field": tag.evidence.field,
-            "start_offset": tag.evidence.start,
-            "end_offset": tag.evidence.end,
-            "rule_id": tag.evidence.rule_id,
-        }
-        for tag in result.subtopics
-    ]
-    facts = [
-        {
-            "article_id": article_id,
-            "taxonomy_version": version,
-            "fact_index": i,
-            "kind": fact.kind,
-            "value": fact.value,
-            "normalized": fact.normalized,
-            "sentence": fact.evidence.sentence,
-            "field": fact.evidence.field,
-            "start_offset": fact.evidence.start,
-            "end_offset": fact.evidence.end,
-            "rule_id": fact.evidence.rule_id,
-            "attrs": json.dumps(fact.attrs, sort_keys=True, ensure_ascii=False),
-        }
-        for i, fact in enumerate(result.facts)
-    ]
-    ev = result.relevance_evidence
-    relevance = {
-        "article_id": article_id,
-        "taxonomy_version": version,
-        "relevant": bool(result.relevant),
-        "relevance_score": float(result.score),
-        "evidence": ev.sentence if ev else None,
-        "rule_id": ev.rule_id if ev else None,
-        "tagged_at": tagged_at,
-        "relevance_probability": result.probability,
-        "needs_review": bool(result.needs_review),
-    }
-    return topics, facts, relevance
