@@ -11,7 +11,14 @@ if TYPE_CHECKING:
 
 # The tasks that open DuckDB: they must run where the file is.
 DUCKDB_TASKS = frozenset(
-    {"plan_run", "select_new_items", "validate_batch", "load_duckdb", "alert_operators"}
+    {
+        "plan_run",
+        "select_new_items",
+        "validate_batch",
+        "load_duckdb",
+        "alert_operators",
+        "housekeeping",
+    }
 )
 
 
