@@ -35,7 +35,13 @@ from tools.bench.scenarios import (
     scaling_sites,
     small_sites,
 )
-from tools.bench.sections import section_naive, section_quality, section_queries, section_tagging
+from tools.bench.sections import (
+    section_naive,
+    section_quality,
+    section_queries,
+    section_stories,
+    section_tagging,
+)
 from tools.bench.site import running
 from tools.bench.site_content import ServerSpec, corpus_dir
 from tools.bench.small_runs import section_small_runs
@@ -189,6 +195,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         main_db = work / f"n{results['config']['main_size']}" / "policy_news.duckdb"
         if main_db.exists():
             sections.run("tagging", section_tagging, results, main_db, args)
+        sections.run("stories", section_stories, results)
         sections.run("cost_budget", section_budget, results, cores)
         sections.run("queries", section_queries, results, work, args)
 

@@ -148,6 +148,24 @@ def section_tagging(results: dict[str, Any], db: Path, args: argparse.Namespace)
     )
 
 
+def section_stories(results: dict[str, Any]) -> None:
+    """Near-duplicates and stories in the loader: CPU per article against the pipeline's."""
+    from tools.bench import stories_overhead
+
+    say("\n== near-duplicates and stories: the loader's extra CPU per article ==")
+    if not stories_overhead.CORPUS.is_file():
+        say("shared corpus not found: skipped")
+        return
+    # The pipeline's own CPU per article: the main run's process tree over what it loaded.
+    pipeline_ms = stories_overhead.PIPELINE_MS_PER_ARTICLE
+    main_size = (results.get("config") or {}).get("main_size")
+    for run in results.get("runs", []):
+        loaded = run["derived"]["articles_loaded"]
+        if run["site"]["articles"] == main_size and loaded and run["derived"].get("tree_cpu_s"):
+            pipeline_ms = 1000 * run["derived"]["tree_cpu_s"] / loaded
+    results["stories"] = stories_overhead.measure(say=say, pipeline_ms=pipeline_ms)
+
+
 def section_queries(results: dict[str, Any], work: Path, args: argparse.Namespace) -> None:
     from tools.bench import queries
 

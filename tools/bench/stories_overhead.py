@@ -47,12 +47,14 @@ def _batch(sources: list[dict[str, Any]], day: int, size: int) -> list[tuple[str
     return batch
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=500)
-    parser.add_argument("--days", type=int, default=3)
-    args = parser.parse_args()
-
+def measure(
+    articles: int = 500,
+    days: int = 3,
+    say: Any = print,
+    pipeline_ms: float = PIPELINE_MS_PER_ARTICLE,
+) -> dict[str, Any]:
+    """Load `days` batches of `articles` rewrites; the last batch's stories CPU per article,
+    against `pipeline_ms`, the whole pipeline's CPU per article (measured by the bench)."""
     from policy_news.pipeline.retag import (
         FACT_COLUMNS,
         RELEVANCE_COLUMNS,
@@ -76,8 +78,8 @@ def main() -> int:
         conn.execute(
             "INSERT INTO taxonomy_versions VALUES (?, ?, TRUE, NULL)", [tagger.version, now]
         )
-        for day in range(args.days):
-            batch = _batch(sources, day, args.articles)
+        for day in range(days):
+            batch = _batch(sources, day, articles)
             published = start + timedelta(days=day)
             topics: list[dict[str, Any]] = []
             facts: list[dict[str, Any]] = []
@@ -117,16 +119,32 @@ def main() -> int:
             cpu_ms = (time.process_time() - cpu) * 1000 / len(ids)
             wall_ms = (time.perf_counter() - wall) * 1000 / len(ids)
             relevant = sum(1 for r in relevance if r["relevant"])
-            print(
+            say(
                 f"day {day + 1}: {len(ids)} articles ({relevant} relevant), "
                 f"{copies} near-duplicates, {stories.new_stories} new stories; "
                 f"{cpu_ms:.2f} ms CPU / {wall_ms:.2f} ms wall per article"
             )
-    share = 100 * cpu_ms / PIPELINE_MS_PER_ARTICLE
-    print(
+    share = 100 * cpu_ms / pipeline_ms
+    say(
         f"last batch: {cpu_ms:.2f} ms CPU per article = {share:.1f} % of the pipeline's "
-        f"~{PIPELINE_MS_PER_ARTICLE:.0f} ms per article"
+        f"{pipeline_ms:.1f} ms per article"
     )
+    return {
+        "articles_per_batch": articles,
+        "batches": days,
+        "cpu_ms_per_article": round(cpu_ms, 3),
+        "wall_ms_per_article": round(wall_ms, 3),
+        "pipeline_ms_per_article": round(pipeline_ms, 2),
+        "share_of_pipeline_pct": round(share, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=500)
+    parser.add_argument("--days", type=int, default=3)
+    args = parser.parse_args()
+    measure(args.articles, args.days)
     return 0
 
 

@@ -14,6 +14,7 @@ TARGETS = {
     "tagging_per_core": 500.0,
     "query_s": 0.5,
     "airflow_ratio": 2.0,
+    "stories_share_pct": 20.0,
 }
 
 
@@ -35,6 +36,14 @@ def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{full['cpu_ms_per_page']} ms/page)",
             "no drop",
             chosen["f1"] >= full["f1"],
+        )
+    stories = results.get("stories")
+    if stories:
+        add(
+            "near-duplicates + stories, CPU per article vs the pipeline's",
+            f"{stories['cpu_ms_per_article']} ms ({stories['share_of_pipeline_pct']} %)",
+            "<= 20 %",
+            stories["share_of_pipeline_pct"] <= TARGETS["stories_share_pct"],
         )
     runs = results.get("runs", [])
     main_size = results["config"]["main_size"]
