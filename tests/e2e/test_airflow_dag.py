@@ -203,5 +203,7 @@ def test_blocking_check_fails_the_validate_task_and_loads_nothing(
         loaded = conn.execute("SELECT count(*) FROM articles").fetchone()
         fetches = conn.execute("SELECT count(*) FROM feed_fetches").fetchone()
         runs = conn.execute("SELECT outcome FROM pipeline_runs").fetchall()
-    assert loaded == (0,) and fetches == (0,)
+    # Nothing loads, but the run's feed fetches are kept: failures during blocked runs
+    # still count toward auto-disabling a dead feed.
+    assert loaded == (0,) and fetches == (4,)
     assert runs == [("blocked",)]

@@ -24,10 +24,11 @@ from policy_news import staging
 from policy_news.pipeline import runner
 from policy_news.pipeline.load import load_run
 from policy_news.pipeline.plan import plan_run
-from policy_news.pipeline.run_folder import new_run_id
+from policy_news.pipeline.run_folder import new_run_id, run_dir_for
 from policy_news.pipeline.selection import select_new_items
 from policy_news.pipeline.validate import validate_stage
 from policy_news.settings import Settings
+from policy_news.staging_store import StagedPath, locate
 from tests.e2e.test_kill_during_load import REPO, RUN_COLUMNS, _subset_feeds, _wait_for_line
 
 KILLED_RUN = "cli__killed_in_stage"
@@ -36,7 +37,7 @@ SAMPLE_ARTICLES = 13
 # Per stage: the module attribute to wrap, looked up at call time by the pipeline.
 STALL_AT = {
     "fetch": ("policy_news.sources.feed_fetch", "fetch_feeds"),
-    "extract": ("policy_news.extract.articles", "fetch_articles"),
+    "extract": ("policy_news.extract.articles", "fetch_articles_within"),
     "validate": ("policy_news.quality.data_docs", "build_data_docs"),
     "load": ("policy_news.store.loader", "upsert_tags"),
 }
@@ -172,10 +173,10 @@ def test_full_disk_during_staging_fails_clearly_and_loses_nothing(
     assert _article_counts(settings.db_path) == (SAMPLE_ARTICLES, SAMPLE_ARTICLES)
 
 
-def _staged_run(settings: Settings, feeds: Path) -> tuple[Path, list, list, list]:
+def _staged_run(settings: Settings, feeds: Path) -> tuple[StagedPath, list, list, list]:
     run_id = new_run_id()
     plan = plan_run(run_id, settings, feeds)
-    run_dir = Path(plan["run_dir"])
+    run_dir = run_dir_for(run_id, settings)
     feed_results = runner._fetch_feeds(run_dir, plan["feed_batches"], settings)
     selection = select_new_items(run_dir, feed_results, settings)
     fetched, tagged = runner._fetch_and_tag(run_dir, selection["item_batches"], settings, None)
@@ -191,7 +192,7 @@ def test_damaged_staged_files_are_caught_before_the_load(
     settings: Settings, sample_feeds: Path
 ) -> None:
     run_dir, feed_results, fetched, tagged = _staged_run(settings, sample_feeds)
-    articles = Path(tagged[0]["articles"])
+    articles = Path(locate(tagged[0]["articles"]).path)
     intact = articles.read_bytes()
     _truncate(articles)
     with pytest.raises(staging.StagedFileError, match=f"{articles.name} is unreadable"):
@@ -199,7 +200,7 @@ def test_damaged_staged_files_are_caught_before_the_load(
     articles.write_bytes(intact)
 
     validated = validate_stage(run_dir, feed_results, fetched, tagged, settings)
-    html = Path(validated["validation"]["html_files"][0])
+    html = Path(locate(validated["validation"]["html_files"][0]).path)
     _truncate(html)
     with pytest.raises(staging.StagedFileError, match=f"{html.name} is unreadable"):
         load_run(run_dir, validated, settings)

@@ -31,6 +31,7 @@ from policy_news.pipeline.runner import RunSummary, run_pipeline
 from policy_news.settings import Settings, get_settings
 from policy_news.sources.registry import FeedConfig, load_feeds
 from policy_news.store import connection, loader, reads
+from tests.store.conftest import quarantine_table
 from tests.support.hostile_server import RSS, RSS_TEMPLATE, HostileRequest, HostileServer, Reply
 from tools.sample_site import DEMO_PORT, SAMPLE_SITE_DIR
 
@@ -86,7 +87,7 @@ def _empty_tables() -> dict[str, pa.Table]:
             "article_relevance",
         )
     }
-    tables["quarantine"] = pa.table({"run_id": pa.array([], pa.string())})
+    tables["quarantine"] = quarantine_table([])
     tables["dq_results"] = pa.table({"run_id": pa.array([], pa.string())})
     return tables
 

@@ -10,6 +10,7 @@ import pytest
 
 from policy_news.pipeline import runner, validate
 from policy_news.pipeline.validation_child import WARM_MAX_ITEMS, keep_warm_child
+from policy_news.staging_store import locate
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,11 +47,13 @@ def test_small_selections_keep_the_warm_child() -> None:
 
 
 def test_validate_stage_runs_the_checks_in_the_warm_child(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(validate, "collect_stats", lambda *_a: {"timings": {}})
+    run_dir = locate(tmp_path)
+    (run_dir / "selection.json").write_text("{}")
     child = FakeChild(settings)
-    validated = validate.validate_stage(Path("."), [], [], [], settings, child=child)  # type: ignore[arg-type]
+    validated = validate.validate_stage(run_dir, [], [], [], settings, child=child)
     assert child.calls == [validate.validate_run]
     assert validated["stats"]["timings"]["validate"] == 0.0
 
@@ -80,7 +83,7 @@ def _run_with_selection(
     monkeypatch.setattr(
         runner,
         "select_new_items",
-        lambda *_a: {"items_new": items_new, "retries": 0, "item_batches": []},
+        lambda *_a: {"items_new": items_new, "retries": 0, "pending": 0, "item_batches": []},
     )
     monkeypatch.setattr(runner, "validate_stage", fake_validate_stage)
     monkeypatch.setattr(runner, "load_run", lambda *_a: {})

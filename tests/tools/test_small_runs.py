@@ -22,6 +22,7 @@ def _run(wall: float, tree: float, process_wall: float = 9.0) -> dict:
     return {
         "wall_s": wall,
         "cpu_s": {"main_user": 1.5, "main_system": 0.5},
+        "extraction": {"pages": 20, "cpu_s": 0.4, "page_cpu_s": 0.5},
         "derived": {
             "articles_new": 20,
             "articles_loaded": 19,
