@@ -54,8 +54,8 @@ def test_no_change_row_has_no_naive_ratio_and_the_table_shows_every_run() -> Non
     text = small_runs_table({"feeds": 15, "hosts": 15, "rows": rows})
     assert "== small runs (15 feeds, 15 hosts) ==" in text
     lines = text.splitlines()
-    assert sum(line.startswith("20 new") for line in lines) == 2  # run table + stage table
-    assert sum(line.startswith(NO_CHANGE) for line in lines) == 2
+    assert sum(line.startswith("20 new") for line in lines) == 3  # runs, stages, CPU per article
+    assert sum(line.startswith(NO_CHANGE) for line in lines) == 3
 
 
 def test_tree_cpu_counts_children_that_already_exited() -> None:
