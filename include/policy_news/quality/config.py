@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from policy_news.yaml_files import read_yaml
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _ISO_639_1_CODES = """
     aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu
@@ -207,13 +210,7 @@ def load_checks_config(path: Path | None = None) -> ChecksConfig:
         from policy_news.settings import get_settings
 
         path = get_settings().checks_path
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ChecksConfigError(f"{path}: cannot read checks config: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ChecksConfigError(f"{path}: not valid YAML: {exc}") from exc
+    raw = read_yaml(path, "checks config", ChecksConfigError)
     return parse_checks_config(raw, source=str(path))
 
 

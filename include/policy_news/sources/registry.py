@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from policy_news.yaml_files import read_yaml
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -86,11 +87,5 @@ def parse_feeds(data: object, source: str = "<feeds>") -> list[FeedConfig]:
 
 def load_feeds(path: Path, *, enabled_only: bool = True) -> list[FeedConfig]:
     """Load and validate a feed registry file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise FeedConfigError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise FeedConfigError(f"{path}: not valid YAML: {exc}") from exc
-    feeds = parse_feeds(data, str(path))
+    feeds = parse_feeds(read_yaml(path, "feed registry", FeedConfigError), str(path))
     return [f for f in feeds if f.enabled] if enabled_only else feeds

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from policy_news.yaml_files import read_yaml
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Scope = Literal["sentence", "neighbourhood", "field", "document"]
 FieldName = Literal["title", "summary", "text"]
@@ -314,12 +317,4 @@ def parse_taxonomy(raw: Any, source: str = "<taxonomy>") -> Taxonomy:
 
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read and validate a taxonomy file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TaxonomyError(f"{path}: cannot read taxonomy ({exc.strerror})") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TaxonomyError(f"{path}: not valid YAML ({exc})") from exc
-    return parse_taxonomy(raw, str(path))
+    return parse_taxonomy(read_yaml(path, "taxonomy", TaxonomyError), str(path))

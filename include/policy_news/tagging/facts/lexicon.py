@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from policy_news.settings import INCLUDE_DIR
+from policy_news.yaml_files import read_yaml
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_LEXICON_PATH = INCLUDE_DIR / "taxonomy" / "lexicon.yaml"
 
@@ -238,15 +240,7 @@ def parse_lexicon(raw: Any, source: str = "<lexicon>") -> Lexicon:
 
 def load_lexicon(path: Path) -> Lexicon:
     """Read and validate a lexicon file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LexiconError(f"{path}: cannot read lexicon ({exc.strerror})") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"{path}: not valid YAML ({exc})") from exc
-    return parse_lexicon(raw, str(path))
+    return parse_lexicon(read_yaml(path, "lexicon", LexiconError), str(path))
 
 
 @functools.lru_cache(maxsize=1)
