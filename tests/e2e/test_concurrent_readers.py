@@ -1,4 +1,4 @@
-"""Analysts reading DuckDB from other processes while the pipeline loads (issue #5).
+"""Analysts reading DuckDB from other processes while the pipeline loads.
 
 DuckDB lets one process write a file, and while any other process has it open (even
 read-only) the writer cannot open it. So analysts read the snapshot; a reader on the

@@ -1,4 +1,4 @@
-"""Feed operations over several runs: dead feeds are parked, silent ones are flagged (issue #5).
+"""Feed operations over several runs: dead feeds are parked, silent ones are flagged.
 
 The registry is the bundled sample site (three healthy feeds and `moved-away`, a 404)
 plus three feeds on the hostile server: `gone` (410 until a test brings it back),

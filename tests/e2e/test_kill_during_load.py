@@ -1,4 +1,4 @@
-"""A run killed with SIGKILL inside the load transaction leaves DuckDB as it was (issue #5).
+"""A run killed with SIGKILL inside the load transaction leaves DuckDB as it was.
 
 The child process runs the real pipeline on the sample site with one change: right
 after `loader.load_run` has written articles, feeds, fetches and tags (inside its
