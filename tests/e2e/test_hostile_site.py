@@ -1,4 +1,4 @@
-"""One pipeline run against a web that misbehaves in every way we know of (issue #5).
+"""One pipeline run against a web that misbehaves in every way we know of.
 
 A single loopback `HostileServer` plays every site: 22 healthy feeds with good
 article pages, one healthy feed whose links are hostile pages, feeds that are

@@ -95,8 +95,6 @@ def retryable_failures(
     conn: duckdb.DuckDBPyConnection, max_attempts: int, limit: int = 500
 ) -> pa.Table:
     """Failed articles from earlier runs that deserve another try (as feed items)."""
-    from policy_news import staging
-
     rows = conn.execute(
         "SELECT article_id, url, feed_name, coalesce(title, ''), coalesce(summary, ''), "
         "feed_published_at FROM fetch_failures WHERE attempts < ? "
@@ -107,21 +105,7 @@ def retryable_failures(
         "ORDER BY last_failed_at LIMIT ?",
         [max_attempts, limit],
     ).fetchall()
-    return staging.to_table(
-        "feed_items",
-        [
-            {
-                "article_id": r[0],
-                "url": r[1],
-                "original_url": r[1],
-                "feed_name": r[2],
-                "title": r[3],
-                "summary": r[4],
-                "published_at": r[5],
-            }
-            for r in rows
-        ],
-    )
+    return _as_feed_items(rows)
 
 
 def refetchable_articles(
@@ -137,8 +121,6 @@ def refetchable_articles(
     the paywall lifts): each gets up to `max_attempts` fetches, `min_gap` apart, and the
     loader upserts it with full text once it appears.
     """
-    from policy_news import staging
-
     rows = conn.execute(
         "SELECT article_id, url, feed_name, coalesce(title, ''), coalesce(summary, ''), "
         "published_at FROM articles WHERE coalesce(extraction_status, 'ok') <> 'ok' "
@@ -146,21 +128,7 @@ def refetchable_articles(
         "ORDER BY fetched_at LIMIT ?",
         [max_attempts, now - min_gap, limit],
     ).fetchall()
-    return staging.to_table(
-        "feed_items",
-        [
-            {
-                "article_id": r[0],
-                "url": r[1],
-                "original_url": r[1],
-                "feed_name": r[2],
-                "title": r[3],
-                "summary": r[4],
-                "published_at": r[5],
-            }
-            for r in rows
-        ],
-    )
+    return _as_feed_items(rows)
 
 
 def pending_items(conn: duckdb.DuckDBPyConnection, limit: int | None = None) -> pa.Table:
@@ -215,3 +183,13 @@ def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict[str, Any
         "runs": runs,
         "backlog": backlog(conn, datetime.now(UTC)),
     }
+
+
+def _as_feed_items(rows: list[Any]) -> pa.Table:
+    """(article_id, url, feed_name, title, summary, published_at) rows as feed items to fetch."""
+    from policy_news import staging
+
+    keys = ("article_id", "url", "feed_name", "title", "summary", "published_at")
+    return staging.to_table(
+        "feed_items", [{**dict(zip(keys, r, strict=True)), "original_url": r[1]} for r in rows]
+    )
