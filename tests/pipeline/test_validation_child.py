@@ -33,7 +33,7 @@ class FakeChild:
         self.calls.append(fn)
         return {"seconds": 0.0}
 
-    def discard(self) -> None:
+    def stop(self) -> None:
         self.alive = False
 
     def close(self) -> None:
@@ -53,7 +53,8 @@ def test_validate_stage_runs_the_checks_in_the_warm_child(
     run_dir = locate(tmp_path)
     (run_dir / "selection.json").write_text("{}")
     child = FakeChild(settings)
-    validated = validate.validate_stage(run_dir, [], [], [], settings, child=child)
+    feeds: Any = [{"feed_fetches": "f.parquet", "feed_items": "i.parquet", "items": 3}]
+    validated = validate.validate_stage(run_dir, feeds, [], [], settings, child=child)
     assert child.calls == [validate.validate_run]
     assert validated["stats"]["timings"]["validate"] == 0.0
 
@@ -83,7 +84,13 @@ def _run_with_selection(
     monkeypatch.setattr(
         runner,
         "select_new_items",
-        lambda *_a: {"items_new": items_new, "retries": 0, "pending": 0, "item_batches": []},
+        lambda *_a: {
+            "items_new": items_new,
+            "items_seen": items_new,
+            "retries": 0,
+            "pending": 0,
+            "item_batches": [],
+        },
     )
     monkeypatch.setattr(runner, "validate_stage", fake_validate_stage)
     monkeypatch.setattr(runner, "load_run", lambda *_a: {})
@@ -104,3 +111,27 @@ def test_warm_child_is_dropped_for_a_large_selection(
     monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     assert _run_with_selection(monkeypatch, settings, items_new=WARM_MAX_ITEMS + 1) is None
+
+
+def test_warm_child_is_stopped_when_nothing_is_to_validate(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    assert _run_with_selection(monkeypatch, settings, items_new=0) is None
+
+
+def test_stop_ends_the_child_mid_import(settings: Settings) -> None:
+    """A real child, stopped while it imports GX: the process is gone within seconds."""
+    import time
+
+    from policy_news.pipeline.validation_child import ValidationChild
+
+    child = ValidationChild(settings)
+    assert child.executor is not None
+    deadline = time.monotonic() + 30
+    while not child.executor._processes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (process,) = child.executor._processes.values()
+    child.stop()
+    process.join(timeout=10)
+    assert not process.is_alive()
+    assert not child.alive

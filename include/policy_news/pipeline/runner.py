@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,18 +105,19 @@ def run_pipeline(
     run_dir = run_dir_for(run_id, settings)
     say(f"run {run_id}: {plan['feeds_due']} feeds to poll")
     # Great Expectations (~3 CPU-s) imports in the validation child while the run waits
-    # on the network; a large selection drops it (see validation_child).
+    # on the network; a large selection or nothing to validate stops it (validation_child).
     child = ValidationChild(settings) if settings.isolate_validation else None
     try:
-        with extraction_pool(settings, start=True):  # workers import while feeds download
-            feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
-            say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
-            selection = select_new_items(run_dir, feed_results, settings)
-            say(f"{selection['items_new']} new articles, {selection['retries']} retries")
-            if child is not None and not keep_warm_child(
-                selection["items_new"] + selection["retries"] + selection["pending"]
-            ):
-                child.discard()
+        feed_results = _fetch_feeds(run_dir, plan["feed_batches"], settings)
+        say(f"  feeds {sum(r['feeds'] for r in feed_results)}/{plan['feeds_due']} fetched")
+        selection = select_new_items(run_dir, feed_results, settings)
+        to_fetch = selection["items_new"] + selection["retries"] + selection["pending"]
+        say(f"{selection['items_new']} new articles, {selection['retries']} retries")
+        no_rows = not (to_fetch or selection["items_seen"])  # checks then run without GX
+        if child is not None and (no_rows or not keep_warm_child(to_fetch)):
+            child.stop()
+        # Workers start only when there are pages, and import while the first ones download.
+        with extraction_pool(settings, start=True) if to_fetch else contextlib.nullcontext():
             article_results, tag_results = _fetch_and_tag(
                 run_dir, selection["item_batches"], settings, progress
             )

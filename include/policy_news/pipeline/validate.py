@@ -149,7 +149,10 @@ def validate_stage(
             paths[kind].append(selection[kind])
     isolate = settings.isolate_validation if in_child_process is None else in_child_process
     try:
-        if child is not None and child.alive:
+        if not has_rows_to_validate(feed_results, tag_results):
+            # only the run's numbers to judge, without GX (plain_checks): no process needed
+            validation = validate_run(run_dir, paths, settings)
+        elif child is not None and child.alive:
             validation = child.run(validate_run, str(run_dir), paths, settings)
         elif isolate:
             validation = _validate_in_child(run_dir, paths, settings)
@@ -160,6 +163,13 @@ def validate_stage(
         raise
     stats["timings"]["validate"] = validation["seconds"]
     return {"validation": validation, "stats": stats}
+
+
+def has_rows_to_validate(
+    feed_results: Sequence[FeedBatchResult], tag_results: Sequence[TagBatchResult]
+) -> bool:
+    """Whether any row-level suite gets a row: feed items seen, or articles tagged."""
+    return any(r["items"] for r in feed_results) or any(r["tagged"] for r in tag_results)
 
 
 def _validate_in_child(
@@ -286,7 +296,8 @@ def validate_run(
         "seconds": round(time.perf_counter() - started, 3),
     }
     try:
-        data_docs.build_data_docs(report, settings.docs_dir)
+        if report.gx_used:  # a run judged without GX leaves the last docs as they are
+            data_docs.build_data_docs(report, settings.docs_dir)
     except Exception:  # docs are a convenience; never fail a run over them
         log.exception("could not build Data Docs")
     if report.blocking:

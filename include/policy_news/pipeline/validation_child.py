@@ -5,9 +5,10 @@ under the load). Started when validation begins, that child spends ~3 CPU-s impo
 GX while the run waits for it: on a small poll that import is most of the validation
 stage. Started with the run instead, it imports while the run waits on the network.
 
-A large selection drops the warm child before the article stage: the run's memory
+A large selection stops the warm child before the article stage: the run's memory
 peak is the article stage's, and GX must not sit beside it (validation then starts
-its own child, as before).
+its own child, as before). A run with no row to validate stops it too: its checks are
+judged without GX (quality/plain_checks.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Above this many items to fetch, the warm child is dropped before the article stage.
+# Above this many items to fetch, the warm child is stopped before the article stage.
 # A poll brings tens to a few hundred; at 10,000 the article stage is the memory peak.
 WARM_MAX_ITEMS = 500
 
@@ -66,11 +67,15 @@ class ValidationChild:
             raise RuntimeError("the validation child was discarded")
         return self.executor.submit(fn, *args).result()
 
-    def discard(self) -> None:
-        """Let the child go without waiting for it (it exits once its imports finish)."""
+    def stop(self) -> None:
+        """Stop the child now, mid-import if need be: its GX import must not compete with
+        the article stage for CPU, nor hold the run's end while it finishes."""
         if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = None
+            executor, self.executor = self.executor, None
+            processes = list((executor._processes or {}).values())  # no public handle
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
     def close(self) -> None:
         """Stop the child and wait for it to exit."""

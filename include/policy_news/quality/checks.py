@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from policy_news.quality import plain_checks
 from policy_news.quality.config import (
     ChecksConfig,
     ChecksConfigError,
@@ -89,6 +90,8 @@ class ValidationReport:
     timings: dict[str, float] = field(default_factory=dict)
     # Per stage, the input positions of the rows in `frames` (to rejoin detached columns).
     kept_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    # False when no suite had a row and the run's numbers were judged by plain_checks.
+    gx_used: bool = True
 
     @property
     def checks_passed(self) -> int:
@@ -141,9 +144,16 @@ def validate_batch(
     }
     timings: dict[str, float] = {"config_s": time.perf_counter() - started}
 
-    t0 = time.perf_counter()
-    context = gx_context()
-    timings["gx_context_s"] = time.perf_counter() - t0
+    context: Any = None
+
+    def gx() -> Any:
+        """GX's context, created (and GX imported) by the first suite that has rows."""
+        nonlocal context
+        if context is None:
+            t0 = time.perf_counter()
+            context = gx_context()
+            timings["gx_context_s"] = time.perf_counter() - t0
+        return context
 
     out = Outcome()
     computed = {"dq_run_metrics", "dq_feed_volume"}
@@ -155,14 +165,24 @@ def validate_batch(
         results: dict[str, Any] = {}
         checks = [c for c in suite_in.config.checks if c.name not in suite_in.skip_checks]
         if suite_in.frame is not None and suite_in.skipped is None and checks:
-            results = run_suite(
-                context,
-                suite_in.suite,
-                gx_columns(suite_in.frame, checks),
-                checks,
-                taxonomy_ids=taxonomy,
-                now=now,
-            )
+            if (
+                context is None
+                and suite_in.config.frame in computed
+                and plain_checks.supports(checks)
+            ):
+                # no row-level suite had a row: a few numbers, not worth importing GX
+                results = dict(
+                    plain_checks.run_suite(suite_in.suite, suite_in.frame, checks, now=now)
+                )
+            else:
+                results = run_suite(
+                    gx(),
+                    suite_in.suite,
+                    gx_columns(suite_in.frame, checks),
+                    checks,
+                    taxonomy_ids=taxonomy,
+                    now=now,
+                )
         for check in suite_in.config.checks:
             judge(run_id, suite_in, check, results.get(check.name), now, out)
         timings[f"suite_{suite_in.suite}_s"] = time.perf_counter() - t
@@ -225,6 +245,7 @@ def validate_batch(
         run_id=run_id,
         timings=timings,
         kept_rows=kept_rows,
+        gx_used=context is not None,
     )
     log.info(
         "validate_batch %s: %d checks passed, %d failed, %d rows quarantined, %d blocking, "

@@ -164,16 +164,19 @@ def _run_row(load: LoadInput, outcome: str, message: str | None) -> list[Any]:
 
 def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]:
     """Write one run in a single transaction; a crash or error leaves the database as it was."""
-    # Imported before the transaction: datasketch takes seconds to import, and a blocked
-    # run (record_blocked_run) needs none of it.
-    from policy_news.stories.persistence import (
-        near_duplicate_params,
-        story_params,
-        update_near_duplicates,
-        update_stories,
-    )
-
     tables = dict(load.tables)
+    article_ids = tables["articles"].column("article_id").to_pylist()
+    if article_ids:
+        # Imported before the transaction, and only when there are articles to cluster:
+        # datasketch (numpy, scipy) takes seconds to import, more than a poll with nothing
+        # new costs.
+        from policy_news.stories.persistence import (
+            near_duplicate_params,
+            story_params,
+            update_near_duplicates,
+            update_stories,
+        )
+
     tables["feed_config"] = _feed_config_table(load.feeds)
     for kind in ("deferred_items", "pending_taken"):  # runs staged before deferrals existed
         tables.setdefault(kind, staging.SCHEMAS[kind].empty_table())
@@ -222,9 +225,12 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         )
         # Near-duplicates first (stories use them), after tags (stories use facts).
         stories_started = time.perf_counter()
-        article_ids = tables["articles"].column("article_id").to_pylist()
-        near_duplicates = update_near_duplicates(conn, article_ids, near_duplicate_params(settings))
-        stories = update_stories(conn, article_ids, story_params(settings))
+        near_duplicates = stories_assigned = new_stories = 0
+        if article_ids:
+            params = near_duplicate_params(settings)
+            near_duplicates = update_near_duplicates(conn, article_ids, params)
+            stories = update_stories(conn, article_ids, story_params(settings))
+            stories_assigned, new_stories = stories.stories_assigned, stories.new_stories
         stories_seconds = time.perf_counter() - stories_started
         conn.execute(
             "INSERT INTO fetch_failures SELECT article_id, url, feed_name, title, summary, "
@@ -277,8 +283,8 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         "failures": tables["failures"].num_rows,
         "quarantined": tables["quarantine"].num_rows,
         "near_duplicates": near_duplicates,
-        "stories_assigned": stories.stories_assigned,
-        "new_stories": stories.new_stories,
+        "stories_assigned": stories_assigned,
+        "new_stories": new_stories,
         "deferred": tables["deferred_items"].num_rows,
     }
 
