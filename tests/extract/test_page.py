@@ -86,3 +86,27 @@ def test_full_page_is_ok_and_a_short_body_is_too_short() -> None:
     fields = extract_page(short.encode(), "https://ledger.example/b")
     assert fields["extraction_status"] in ("too_short", "metadata_only")
     assert "error_kind" not in fields
+
+
+def test_fallback_extractors_run_only_on_a_short_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short fast-pass text is redone with the fallbacks; an empty one is not (a shell
+    page has nothing for them either, at ~50x the CPU); a long one needs none."""
+    from policy_news.extract import page
+
+    passes: list[bool] = []
+    real = page._text_only
+
+    def counted(tree: object, url: str, *, fast: bool) -> object:
+        passes.append(fast)
+        return real(tree, url, fast=fast)
+
+    monkeypatch.setattr(page, "_text_only", counted)
+    now = datetime.now(UTC)
+    head = PAGE.split("<p>")[0]
+    short = head + "<p>" + "ICE arrested two men on Monday. " * 8 + "</p></body></html>"
+    long = head + "<p>ICE arrested two men on Monday, the sheriff said.</p>" * 40 + "</body></html>"
+    cases = ((SHELL, [True]), (long.encode(), [True]), (short.encode(), [True, False]))
+    for html, expected in cases:
+        passes.clear()
+        page.extract_document(html, "https://ledger.example/a", now)
+        assert passes == expected

@@ -113,24 +113,27 @@ def extract_document(html: bytes, url: str, now: datetime) -> Any:
     only the fields the tables keep). fast=True skips trafilatura's fallback extractors
     (readability, jusText), about a quarter of its CPU. They only matter when the main
     pass finds little text (on the shared corpus every page above _FAST_MIN_CHARS came
-    out identical), so a short or empty result is redone with them on the same parsed
-    tree; see docs/benchmarks.md.
+    out identical), so a short result is redone with them on the same parsed tree. An
+    empty one is not: on the corpus the fallbacks found nothing either where the main
+    pass found nothing, at ~50x its CPU (a client-rendered page, 6 vs 342 ms); such a
+    page becomes `metadata_only`. See docs/benchmarks.md.
     """
     from trafilatura.settings import DEFAULT_CONFIG
     from trafilatura.utils import load_html
 
-    from policy_news.extract.metadata import stored_metadata
+    from policy_news.extract.metadata import author_from_markup, stored_metadata
 
     tree = load_html(html, DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE"))
     if tree is None:
         return None
-    metadata = stored_metadata(tree, url, _date_params(now))
+    metadata = stored_metadata(tree, url, _date_params(now), search_author=False)
     doc = _text_only(tree, url, fast=True)
-    if doc is None or len(getattr(doc, "text", None) or "") < _FAST_MIN_CHARS:
+    if doc is not None and 0 < len(getattr(doc, "text", None) or "") < _FAST_MIN_CHARS:
         doc = _text_only(tree, url, fast=False)
     if doc is None:
         return None
-    doc.title, doc.author = metadata["title"], metadata["author"]
+    # last: the author search prunes the tree the text passes read
+    doc.title, doc.author = metadata["title"], metadata["author"] or author_from_markup(tree)
     doc.sitename, doc.date = metadata["site_name"], metadata["date"]
     return doc
 
