@@ -132,20 +132,9 @@ def policy_news_ingest() -> None:
 
     @task
     def fetch_articles(batch: ItemBatch) -> ArticleBatchResult:
-        from policy_news.extract.articles import extraction_pool
         from policy_news.pipeline.articles import fetch_article_batch
 
-        settings = get_settings()
-        # This task starts its own extraction workers (the CLI starts them while feeds
-        # download). Until one is up, pages wait in the backlog and its backpressure
-        # stalls the fetch loop: requests in flight would pass their deadlines and open
-        # the breaker on healthy hosts. So the first request waits for a warm worker.
-        with extraction_pool(settings) as pool:
-            if pool is not None:
-                warm = [pool.submit(int) for _ in range(settings.extract_workers)]
-                for job in warm:
-                    job.result()
-            return fetch_article_batch(_run_dir(), batch, settings)
+        return fetch_article_batch(_run_dir(), batch, get_settings())
 
     @task
     def tag_articles(fetched: ArticleBatchResult) -> TagBatchResult:

@@ -77,3 +77,46 @@ def test_a_broken_extraction_pool_fails_pages_not_the_batch(settings, sample_sit
     assert sorted(f.article_id for f in failures) == sorted(items)
     assert {f.stage for f in failures} == {"extract"}
     assert any("pool broken" in f.error or "crashed" in f.error for f in failures)
+
+
+def test_a_full_backlog_holds_pages_not_the_requests_in_flight() -> None:
+    """Workers still starting (the backlog is full for longer than a request's deadline):
+    the fetched pages wait, the requests in flight still finish, and no host is blamed."""
+    import threading
+
+    from policy_news.extract.articles import _fetch_and_extract
+    from policy_news.extract.pool import thread_executor
+    from policy_news.http.client import FetchRequest
+    from policy_news.http.limits import FetchLimits
+    from tests.http.helpers import cfg, token
+    from tests.support.hostile_server import HostileServer
+
+    settings = cfg(request_deadline_s=0.8, read_timeout_s=0.8, max_retries=0)
+    backlog = threading.BoundedSemaphore(1)
+    backlog.acquire()
+    threading.Timer(1.5, backlog.release).start()
+    limits = FetchLimits(breaker_failures=1)
+    with HostileServer() as server:
+        # the first page arrives at once and waits; the others are still on the wire
+        delays = (0, 0.5, 0.5, 0.5)
+        urls = [server.url(f"/sleep?s={d}&t={token()}") for d in delays]
+        # ids of their own: the URLs differ only in query values an id ignores
+        items = {
+            f"page{i}": FeedItem(
+                article_id=f"page{i}",
+                url=url,
+                original_url=url,
+                feed_name="sample",
+                title="",
+                summary="",
+                published_at=None,
+            )
+            for i, url in enumerate(urls)
+        }
+        requests = [FetchRequest(i.url, kind="article", key=i.article_id) for i in items.values()]
+        with thread_executor() as executor:
+            batch = _fetch_and_extract(items, requests, settings, executor, backlog, limits, None)
+    assert len(batch.articles) + len(batch.failures) == len(items)
+    assert [f.error_kind for f in batch.failures if f.stage == "fetch"] == []
+    assert batch.deferred == []
+    assert limits.deferral("127.0.0.1") is None

@@ -8,6 +8,7 @@ its fields, or the fetch error, into an `Article` or an `ArticleFailure`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from concurrent.futures import BrokenExecutor, Executor, Future
@@ -44,6 +45,7 @@ __all__ = [
 _LANG_CODE = re.compile(r"^[a-z]{2}$")
 # Below this many parallel pages a pool costs more to start than it saves.
 _POOL_THRESHOLD = 8
+_BACKLOG_POLL_S = 0.01
 
 # CPU seconds summed over the pages this process handed out, measured inside the
 # workers: `cpu_s` is trafilatura's text and metadata extraction alone (the work that
@@ -164,16 +166,19 @@ def _fetch_and_extract(
     failures = out.failures
     done = 0
 
-    def on_result(result: FetchResult) -> None:
+    async def on_result(result: FetchResult) -> None:
         nonlocal done
         done += 1
         item = by_id[result.request.key]
         if result.deferred_reason is not None:
             out.deferred.append((item, result.deferred_reason))
         elif result.ok and result.body is not None:  # b"" too: extraction finds no text
-            # Backpressure: blocks this fetch loop (no new reads) while the workers are
-            # behind; other groups' loops and the workers carry on.
-            backlog.acquire()
+            # Backpressure while the workers are behind (or still starting): this page
+            # waits; the loop does not, so requests in flight finish within their
+            # deadlines and a slow pool never counts against a host. The chunk bounds
+            # how many fetched pages can wait.
+            while not backlog.acquire(blocking=False):
+                await asyncio.sleep(_BACKLOG_POLL_S)
             try:
                 job = executor.submit(extract_page, result.body, result.final_url)
             except BrokenExecutor as exc:

@@ -36,7 +36,10 @@ from policy_news.http.robots import ROBOTS_MAX_BYTES, RobotsRules, origin_of
 from policy_news.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
+
+    # May return an awaitable: see fetch_all.
+    OnResult = Callable[["FetchResult"], Awaitable[None] | None]
 
 __all__ = ["FetchError", "FetchKind", "FetchRequest", "FetchResult", "afetch_all", "fetch_all"]
 
@@ -375,7 +378,7 @@ async def afetch_all(
     requests: Sequence[FetchRequest],
     settings: Settings | None = None,
     *,
-    on_result: Callable[[FetchResult], None] | None = None,
+    on_result: OnResult | None = None,
     limits: FetchLimits | None = None,
 ) -> list[FetchResult]:
     """Async `fetch_all` for callers already inside an event loop."""
@@ -387,7 +390,9 @@ async def afetch_all(
         result = await fetcher.fetch(request)
         results[index] = result
         if on_result is not None:
-            on_result(result)
+            waiting = on_result(result)
+            if waiting is not None:  # the caller's backpressure: this task waits, not the loop
+                await waiting
 
     tasks = [asyncio.create_task(run(i, r)) for i, r in enumerate(requests)]
     try:
@@ -407,14 +412,16 @@ def fetch_all(
     requests: Sequence[FetchRequest],
     settings: Settings | None = None,
     *,
-    on_result: Callable[[FetchResult], None] | None = None,
+    on_result: OnResult | None = None,
     limits: FetchLimits | None = None,
 ) -> list[FetchResult]:
     """Fetch concurrently; results in request order. Never raises for a per-URL problem.
 
     `on_result` is called as each result arrives (from the fetching event loop,
     one at a time), so callers can record progress; an exception from it
-    aborts the batch and is re-raised. `limits` (article requests only) may defer a
+    aborts the batch and is re-raised. It may return an awaitable (a coroutine) to hold
+    that result until the caller has room: the request is over by then, so the wait
+    never counts against its deadline or its host, and the other requests go on. `limits` (article requests only) may defer a
     request instead of making it: its result has `deferred_reason` set.
     """
     if not requests:
