@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-import feedparser
-
 from policy_news.http.client import FetchRequest, FetchResult, fetch_all
 from policy_news.models import FeedFetch, FeedItem, FeedState
 from policy_news.sources.urls import article_id_for, normalise_url
@@ -62,6 +60,8 @@ def parse_feed(
     body: bytes, headers: Mapping[str, str], feed_name: str, base_url: str, now: datetime
 ) -> ParsedFeed:
     """Parse feed bytes; a malformed feed still yields what could be read, plus the reason."""
+    import feedparser  # here: a poll answered 304 Not Modified parses nothing
+
     try:
         parsed = feedparser.parse(
             body,
