@@ -18,6 +18,8 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from re import _constants as _re_constants  # type: ignore[attr-defined]
+from re import _parser as _re_parser  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
@@ -36,6 +38,8 @@ _SHOUT_MIN_LETTERS = 12
 
 
 _RULE, _CONCEPT, _MASK = 0, 1, 2
+# The rest of a word (`str.isalnum` characters: \w without "_"), for "deport*" terms.
+_WORD_TAIL = re.compile(r"[^\W_]*")
 
 
 def _accent_table() -> dict[int, str]:
@@ -84,6 +88,19 @@ class _CompiledRule:
     item_exclude_unless: tuple[int, ...]
     article_require: tuple[int, ...]
     fields: frozenset[int]
+    # No context to check: every hit counts.
+    unconditional: bool = False
+
+
+class _KeyPlan(NamedTuple):
+    """The value stored for one automaton key (see `Tagger._key_plan`)."""
+
+    keylen: int
+    plain: tuple[int, ...]  # concepts matched as whole words only
+    prefixed: tuple[int, ...]  # concepts matched as the start of a word ("deport*")
+    rules: tuple[tuple[tuple[int, bool, str | None], ...], ...]  # per field: rule, prefix, exact
+    special: tuple[_Entry, ...]  # masks and case-sensitive concepts
+    has_prefix: bool
 
 
 class _Hit(NamedTuple):
@@ -158,6 +175,12 @@ class Tagger:
                         ),
                         article_require=tuple(self._concept_index[c] for c in rule.article_require),
                         fields=frozenset(FIELDS.index(f) for f in rule.fields),
+                        unconditional=not (
+                            rule.require
+                            or rule.exclude
+                            or rule.article_require
+                            or rule.item_exclude
+                        ),
                     )
                 )
         self._rule_fields = [r.fields for r in self._rules]
@@ -203,18 +226,47 @@ class Tagger:
                 add(term, _RULE, ri, True)
         automaton = ahocorasick.Automaton()
         for key, entries in table.items():
-            automaton.add_word(key, (len(key), tuple(entries)))
+            automaton.add_word(key, self._key_plan(len(key), entries))
         automaton.make_automaton()
         return automaton
+
+    def _key_plan(self, keylen: int, entries: list[_Entry]) -> _KeyPlan:
+        """What a match of one automaton key yields, sorted out once here rather than
+        per match: concepts grouped by how their end is found, and per field the rules
+        that may match there (in entry order, which decides ties between equal hits)."""
+        plain = tuple(
+            e.owner for e in entries if e.kind == _CONCEPT and not e.exact and not e.prefix
+        )
+        prefixed = tuple(
+            e.owner for e in entries if e.kind == _CONCEPT and not e.exact and e.prefix
+        )
+        rules = tuple(
+            tuple(
+                (e.owner, e.prefix, e.exact)
+                for e in entries
+                if e.kind == _RULE and f in self._rule_fields[e.owner]
+            )
+            for f in range(len(FIELDS))
+        )
+        special = tuple(e for e in entries if e.kind == _MASK or (e.kind == _CONCEPT and e.exact))
+        has_prefix = any(e.prefix for e in entries)
+        return _KeyPlan(keylen, plain, prefixed, rules, special, has_prefix)
 
     def _build_patterns(self) -> tuple[re.Pattern[str] | None, dict[str, int]]:
         parts: list[str] = []
         owners: dict[str, int] = {}
+        literals: list[str | None] = []
         for ri, compiled in enumerate(self._rules):
             for pattern in compiled.rule.patterns:
                 name = f"p{len(parts)}"
                 owners[name] = ri
                 parts.append(f"(?P<{name}>{pattern})")
+                literals.append(_literal_prefix(pattern))
+        # A pattern such as "\bOperation [A-Z]..." can only match where its fixed start
+        # occurs; `in` finds out far faster than the regex engine trying every position.
+        self._pattern_starts: tuple[str, ...] | None = (
+            None if None in literals else tuple(x for x in literals if x is not None)
+        )
         if not parts:
             return None, owners
         return re.compile("|".join(parts)), owners
@@ -223,27 +275,45 @@ class Tagger:
 
     def _scan(self, texts: list[str]) -> _Scan:
         scan = _Scan(texts=texts, sentences=[None] * len(texts))
-        raw_concepts: list[tuple[int, int, int, bool, int]] = []
-        rule_fields = self._rule_fields
+        rule_hits = scan.rule_hits
+        # (concept owners, field, start, end, exact): one group per automaton match.
+        raw_concepts: list[tuple[tuple[int, ...], int, int, int, bool]] = []
+        word_tail = _WORD_TAIL.match
         for f, text in enumerate(texts):
             if not text:
                 continue
             lowered = _fold(text)
             n = len(lowered)
             masks: list[tuple[int, int]] = []
-            first_rule, first_concept = len(scan.rule_hits), len(raw_concepts)
-            for last, (keylen, entries) in self._automaton.iter(lowered):
+            first_rule, first_concept = len(rule_hits), len(raw_concepts)
+            for last, (keylen, plain, prefixed, rules, special, has_prefix) in self._automaton.iter(
+                lowered
+            ):
                 start = last - keylen + 1
                 if start > 0 and lowered[start - 1].isalnum():
                     continue
                 end = last + 1
                 bounded = end >= n or not lowered[end].isalnum()
                 word_end = end
-                for entry in entries:
+                if has_prefix and not bounded:
+                    word_end = word_tail(lowered, end).end()  # type: ignore[union-attr]
+                if bounded and plain:
+                    raw_concepts.append((plain, f, start, end, False))
+                if prefixed:
+                    raw_concepts.append((prefixed, f, start, word_end, False))
+                for owner, prefix, exact_text in rules[f]:
+                    if prefix:
+                        hit_end = word_end
+                    elif bounded:
+                        hit_end = end
+                    else:
+                        continue
+                    if exact_text is None:
+                        rule_hits.append((owner, f, start, hit_end, False))
+                    elif text[start:end] == exact_text:
+                        rule_hits.append((owner, f, start, hit_end, True))
+                for entry in special:
                     if entry.prefix:
-                        if word_end == end:
-                            while word_end < n and lowered[word_end].isalnum():
-                                word_end += 1
                         hit_end = word_end
                     elif bounded:
                         hit_end = end
@@ -251,36 +321,36 @@ class Tagger:
                         continue
                     if entry.exact is not None and text[start:end] != entry.exact:
                         continue
-                    exact = entry.exact is not None
                     if entry.kind == _CONCEPT:
-                        raw_concepts.append((entry.owner, f, start, exact, hit_end))
-                    elif entry.kind == _RULE:
-                        if f in rule_fields[entry.owner]:
-                            scan.rule_hits.append((entry.owner, f, start, hit_end, exact))
+                        raw_concepts.append(((entry.owner,), f, start, hit_end, True))
                     else:
                         masks.append((start, hit_end))
-            if self._pattern is not None:
+            if self._pattern is not None and (
+                self._pattern_starts is None or any(x in text for x in self._pattern_starts)
+            ):
                 for m in self._pattern.finditer(text):
                     ri = self._pattern_rules[m.lastgroup or ""]
                     if f in self._rules[ri].fields:
-                        scan.rule_hits.append((ri, f, m.start(), m.end(), False))
+                        rule_hits.append((ri, f, m.start(), m.end(), False))
             if masks:
                 # Words inside a masked name ("The Wall Street Journal", "New York Times")
                 # are neither evidence nor context.
-                scan.rule_hits[first_rule:] = [
-                    h for h in scan.rule_hits[first_rule:] if not _masked(masks, h[2], h[3])
+                rule_hits[first_rule:] = [
+                    h for h in rule_hits[first_rule:] if not _masked(masks, h[2], h[3])
                 ]
                 raw_concepts[first_concept:] = [
-                    c for c in raw_concepts[first_concept:] if not _masked(masks, c[2], c[4])
+                    c for c in raw_concepts[first_concept:] if not _masked(masks, c[2], c[3])
                 ]
-        if scan.rule_hits:
+        if rule_hits:
             starts = [scan.sents(f).starts if t else [] for f, t in enumerate(texts)]
             concept_sents = scan.concept_sents
-            for owner, f, start, exact, _ in raw_concepts:
+            for owners, f, start, _, exact in raw_concepts:
                 si = bisect_right(starts[f], start) - 1
                 if exact and scan.is_shouting(f, si):
                     continue
-                concept_sents[owner].add((f, si))
+                place = (f, si)
+                for owner in owners:
+                    concept_sents[owner].add(place)
         return scan
 
     def _context_ok(self, scan: _Scan, rule: _CompiledRule, f: int, si: int) -> bool:
@@ -306,11 +376,23 @@ class Tagger:
     def _accepted_hits(self, scan: _Scan) -> list[_Hit]:
         hits: list[_Hit] = []
         starts = [scan.sents(f).starts if t else [] for f, t in enumerate(scan.texts)]
+        rules = self._rules
+        # A rule's context is the same for every hit of it in one sentence.
+        context_ok: dict[tuple[int, int, int], bool] = {}
         for ri, f, start, end, exact in scan.rule_hits:
             si = bisect_right(starts[f], start) - 1
             if exact and scan.is_shouting(f, si):
                 continue
-            if self._context_ok(scan, self._rules[ri], f, si):
+            rule = rules[ri]
+            if rule.unconditional:
+                ok = True
+            else:
+                key = (ri, f, si)
+                found = context_ok.get(key)
+                if found is None:
+                    found = context_ok[key] = self._context_ok(scan, rule, f, si)
+                ok = found
+            if ok:
                 hits.append(_Hit(ri, f, start, end, si))
         return hits
 
@@ -446,6 +528,25 @@ class Tagger:
             probability=probability,
             needs_review=calibration.needs_review(probability),
         )
+
+
+def _literal_prefix(pattern: str) -> str | None:
+    """The text every match of `pattern` starts with (after zero-width anchors such as
+    \\b), read from the parse `re` itself makes; None when there is none."""
+    try:
+        parsed = _re_parser.parse(pattern)
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    chars: list[str] = []
+    for op, arg in parsed.data:
+        if op is _re_constants.AT and not chars:
+            continue
+        if op is not _re_constants.LITERAL:
+            break
+        chars.append(chr(arg))
+    return "".join(chars) or None
 
 
 def _masked(masks: list[tuple[int, int]], start: int, end: int) -> bool:
