@@ -17,6 +17,7 @@ import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from re import _constants as _re_constants  # type: ignore[attr-defined]
 from re import _parser as _re_parser  # type: ignore[attr-defined]
@@ -61,10 +62,19 @@ _ACCENTS = _accent_table()
 _ACCENTED = re.compile("[" + "".join(map(chr, sorted(_ACCENTS))) + "]")
 
 
+# In UTF-8 every character of U+00C0-U+024F starts with one of the bytes C3-C9 (which no
+# other byte of a character can be), and `in` finds a byte much faster than a regex
+# finds a character of a class.
+_ACCENT_LEAD_BYTES = tuple(bytes([b]) for b in range(0xC3, 0xCA))
+
+
 def _fold(text: str) -> str:
     """`sentences.fold` (lowercase, straight apostrophes) without diacritics."""
     lowered = fold(text)
-    if lowered.isascii() or not _ACCENTED.search(lowered):
+    if lowered.isascii():
+        return lowered
+    encoded = lowered.encode("utf-8", "surrogatepass")
+    if not any(b in encoded for b in _ACCENT_LEAD_BYTES) or not _ACCENTED.search(lowered):
         return lowered
     return lowered.translate(_ACCENTS)
 
@@ -118,7 +128,10 @@ class _Scan:
     texts: list[str]
     sentences: list[Sentences | None]
     rule_hits: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
-    concept_sents: dict[int, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
+    # The concepts found in each sentence ((field, sentence index)), in each field, anywhere.
+    sentence_concepts: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    field_concepts: list[set[int]] = field(default_factory=lambda: [set(), set(), set()])
+    item_concepts: set[int] = field(default_factory=set)
     shouting: dict[tuple[int, int], bool] = field(default_factory=dict)
 
     def sents(self, f: int) -> Sentences:
@@ -334,23 +347,37 @@ class Tagger:
                         rule_hits.append((ri, f, m.start(), m.end(), False))
             if masks:
                 # Words inside a masked name ("The Wall Street Journal", "New York Times")
-                # are neither evidence nor context.
+                # are neither evidence nor context. A span is masked when a mask starting
+                # at or before it reaches its end: sort the masks by start and keep, for
+                # each, the furthest end reached so far.
+                masks.sort()
+                mask_starts = [ms for ms, _ in masks]
+                reach = list(accumulate((me for _, me in masks), max))
                 rule_hits[first_rule:] = [
-                    h for h in rule_hits[first_rule:] if not _masked(masks, h[2], h[3])
+                    h
+                    for h in rule_hits[first_rule:]
+                    if (i := bisect_right(mask_starts, h[2]) - 1) < 0 or reach[i] < h[3]
                 ]
                 raw_concepts[first_concept:] = [
-                    c for c in raw_concepts[first_concept:] if not _masked(masks, c[2], c[3])
+                    c
+                    for c in raw_concepts[first_concept:]
+                    if (i := bisect_right(mask_starts, c[2]) - 1) < 0 or reach[i] < c[3]
                 ]
         if rule_hits:
             starts = [scan.sents(f).starts if t else [] for f, t in enumerate(texts)]
-            concept_sents = scan.concept_sents
+            by_sentence = scan.sentence_concepts
             for owners, f, start, _, exact in raw_concepts:
                 si = bisect_right(starts[f], start) - 1
                 if exact and scan.is_shouting(f, si):
                     continue
-                place = (f, si)
-                for owner in owners:
-                    concept_sents[owner].add(place)
+                found = by_sentence.get((f, si))
+                if found is None:
+                    by_sentence[(f, si)] = set(owners)
+                else:
+                    found.update(owners)
+            for (f, _), found in by_sentence.items():
+                scan.field_concepts[f].update(found)
+            scan.item_concepts.update(*scan.field_concepts)
         return scan
 
     def _context_ok(self, scan: _Scan, rule: _CompiledRule, f: int, si: int) -> bool:
@@ -366,11 +393,11 @@ class Tagger:
         if (
             rule.article_require
             and scan.texts[2]
-            and not all(ci in scan.concept_sents for ci in rule.article_require)
+            and not all(ci in scan.item_concepts for ci in rule.article_require)
         ):
             return False
-        if rule.item_exclude and any(ci in scan.concept_sents for ci in rule.item_exclude):
-            return any(ci in scan.concept_sents for ci in rule.item_exclude_unless)
+        if rule.item_exclude and any(ci in scan.item_concepts for ci in rule.item_exclude):
+            return any(ci in scan.item_concepts for ci in rule.item_exclude_unless)
         return True
 
     def _accepted_hits(self, scan: _Scan) -> list[_Hit]:
@@ -549,10 +576,6 @@ def _literal_prefix(pattern: str) -> str | None:
     return "".join(chars) or None
 
 
-def _masked(masks: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(ms <= start and end <= me for ms, me in masks)
-
-
 def _shouting(sents: Sentences, si: int) -> bool:
     """An all-caps sentence ("DANCING ON ICE") says nothing about case-sensitive acronyms."""
     start, end = sents.span(si)
@@ -564,19 +587,21 @@ def _shouting(sents: Sentences, si: int) -> bool:
 
 
 def _present(scan: _Scan, ci: int, f: int, si: int, scope: str) -> bool:
-    places = scan.concept_sents.get(ci)
-    if not places:
-        return False
     if scope == "sentence":
-        return (f, si) in places
+        return ci in scan.sentence_concepts.get((f, si), ())
     if scope == "neighbourhood":
         if f < 2:
             # A headline and its one-line summary are read as one context.
-            return any(pf < 2 for pf, _ in places)
-        return (f, si) in places or (f, si - 1) in places or (f, si + 1) in places
+            return ci in scan.field_concepts[0] or ci in scan.field_concepts[1]
+        near = scan.sentence_concepts
+        return (
+            ci in near.get((f, si), ())
+            or ci in near.get((f, si - 1), ())
+            or ci in near.get((f, si + 1), ())
+        )
     if scope == "field":
-        return any(pf == f for pf, _ in places)
-    return True
+        return ci in scan.field_concepts[f]
+    return ci in scan.item_concepts
 
 
 @functools.lru_cache(maxsize=8)
