@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from re import _constants as _re_constants  # type: ignore[attr-defined]
 from re import _parser as _re_parser  # type: ignore[attr-defined]
@@ -39,6 +40,7 @@ _SHOUT_MIN_LETTERS = 12
 
 
 _RULE, _CONCEPT, _MASK = 0, 1, 2
+_NO_CONCEPTS: frozenset[int] = frozenset()
 # The rest of a word (`str.isalnum` characters: \w without "_"), for "deport*" terms.
 _WORD_TAIL = re.compile(r"[^\W_]*")
 
@@ -121,6 +123,9 @@ class _Hit(NamedTuple):
     sent: int
 
 
+_FIELD_START = itemgetter(1, 2)  # a _Hit's (field, start)
+
+
 @dataclass
 class _Scan:
     """What one pass over the fields of an item found, before context checks."""
@@ -133,6 +138,7 @@ class _Scan:
     field_concepts: list[set[int]] = field(default_factory=lambda: [set(), set(), set()])
     item_concepts: set[int] = field(default_factory=set)
     shouting: dict[tuple[int, int], bool] = field(default_factory=dict)
+    contexts: dict[tuple[int, int, str], frozenset[int] | set[int]] = field(default_factory=dict)
 
     def sents(self, f: int) -> Sentences:
         found = self.sentences[f]
@@ -146,6 +152,30 @@ class _Scan:
         if cached is None:
             cached = self.shouting[key] = _shouting(self.sents(f), si)
         return cached
+
+    def context(self, f: int, si: int, scope: str) -> frozenset[int] | set[int]:
+        """The concepts present around sentence `si` of field `f`, as far as `scope` reaches."""
+        key = (f, si, scope)
+        found = self.contexts.get(key)
+        if found is not None:
+            return found
+        by_sentence = self.sentence_concepts
+        if scope == "sentence":
+            found = by_sentence.get((f, si), _NO_CONCEPTS)
+        elif scope == "neighbourhood":
+            if f < 2:
+                # A headline and its one-line summary are read as one context.
+                found = self.field_concepts[0] | self.field_concepts[1]
+            else:
+                found = set().union(
+                    *(by_sentence.get((f, i), _NO_CONCEPTS) for i in (si - 1, si, si + 1))
+                )
+        elif scope == "field":
+            found = self.field_concepts[f]
+        else:
+            found = self.item_concepts
+        self.contexts[key] = found
+        return found
 
 
 # Neighbours are not "elsewhere"; Georgia is also a state, and Chad, Jordan and
@@ -382,22 +412,18 @@ class Tagger:
 
     def _context_ok(self, scan: _Scan, rule: _CompiledRule, f: int, si: int) -> bool:
         r = rule.rule
-        for ci in rule.require:
-            if not _present(scan, ci, f, si, r.require_scope):
+        if rule.require and not scan.context(f, si, r.require_scope).issuperset(rule.require):
+            return False
+        if rule.exclude:
+            around = scan.context(f, si, r.exclude_scope)
+            if not around.isdisjoint(rule.exclude) and around.isdisjoint(rule.exclude_unless):
                 return False
-        scope = r.exclude_scope
-        excluded = any(_present(scan, ci, f, si, scope) for ci in rule.exclude)
-        if excluded and not any(_present(scan, ci, f, si, scope) for ci in rule.exclude_unless):
-            return False
+        item = scan.item_concepts
         # An article must show the context somewhere; headlines are not asked.
-        if (
-            rule.article_require
-            and scan.texts[2]
-            and not all(ci in scan.item_concepts for ci in rule.article_require)
-        ):
+        if rule.article_require and scan.texts[2] and not item.issuperset(rule.article_require):
             return False
-        if rule.item_exclude and any(ci in scan.item_concepts for ci in rule.item_exclude):
-            return any(ci in scan.item_concepts for ci in rule.item_exclude_unless)
+        if rule.item_exclude and not item.isdisjoint(rule.item_exclude):
+            return not item.isdisjoint(rule.item_exclude_unless)
         return True
 
     def _accepted_hits(self, scan: _Scan) -> list[_Hit]:
@@ -438,26 +464,28 @@ class Tagger:
         for ri, rule_hits in by_rule.items():
             compiled = self._rules[ri]
             weight = compiled.rule.weight
+            # What one hit is worth depends only on its field.
+            worth = [
+                abs(weight) * self._boost[f] / (text_norm if f == 2 else 1.0) for f in (0, 1, 2)
+            ]
             # Count a rule once per sentence: a sentence repeating a word is not more evidence.
             seen: set[tuple[int, int]] = set()
             unique: list[_Hit] = []
-            for hit in sorted(rule_hits, key=lambda h: (h.field, h.start)):
-                if (hit.field, hit.sent) not in seen:
-                    seen.add((hit.field, hit.sent))
+            rule_hits.sort(key=_FIELD_START)
+            for hit in rule_hits:
+                where = (hit.field, hit.sent)
+                if where not in seen:
+                    seen.add(where)
                     unique.append(hit)
-            values = sorted(
-                (
-                    (abs(weight) * self._boost[h.field] / (text_norm if h.field == 2 else 1.0), h)
-                    for h in unique
-                ),
-                reverse=True,
-            )
+            values = sorted((worth[h.field] for h in unique), reverse=True)
             sign = 1.0 if weight > 0 else -1.0
-            for k, (value, _) in enumerate(values[: s.max_hits_per_rule]):
+            for k, value in enumerate(values[: s.max_hits_per_rule]):
                 totals[compiled.topic] += sign * value * (s.repeat_decay**k)
             if weight < 0:
                 continue  # counter-evidence lowers a score but never explains it
-            top_value, top_hit = max(values, key=lambda vh: (vh[0], -vh[1].field, -vh[1].start))
+            # The best hit: the highest worth, then the earliest (field, start).
+            top_value = values[0]
+            top_hit = next(h for h in unique if worth[h.field] == top_value)
             current = best.get(compiled.topic)
             if current is None or (top_value, -top_hit.field, -top_hit.start) > (
                 current[0],
@@ -584,24 +612,6 @@ def _shouting(sents: Sentences, si: int) -> bool:
     if upper < _SHOUT_MIN_LETTERS:
         return False
     return upper / (upper + sum(map(str.islower, segment))) > 0.8
-
-
-def _present(scan: _Scan, ci: int, f: int, si: int, scope: str) -> bool:
-    if scope == "sentence":
-        return ci in scan.sentence_concepts.get((f, si), ())
-    if scope == "neighbourhood":
-        if f < 2:
-            # A headline and its one-line summary are read as one context.
-            return ci in scan.field_concepts[0] or ci in scan.field_concepts[1]
-        near = scan.sentence_concepts
-        return (
-            ci in near.get((f, si), ())
-            or ci in near.get((f, si - 1), ())
-            or ci in near.get((f, si + 1), ())
-        )
-    if scope == "field":
-        return ci in scan.field_concepts[f]
-    return ci in scan.item_concepts
 
 
 @functools.lru_cache(maxsize=8)
