@@ -333,41 +333,49 @@ class Tagger:
                 lowered
             ):
                 start = last - keylen + 1
-                if start > 0 and lowered[start - 1].isalnum():
+                if start and lowered[start - 1].isalnum():
                     continue
                 end = last + 1
-                bounded = end >= n or not lowered[end].isalnum()
-                word_end = end
-                if has_prefix and not bounded:
+                if end < n and lowered[end].isalnum():
+                    # Inside a word: only "deport*"-like terms can match here.
+                    if not has_prefix:
+                        continue
+                    bounded = False
                     word_end = word_tail(lowered, end).end()  # type: ignore[union-attr]
-                if bounded and plain:
+                else:
+                    bounded = True
+                    word_end = end
+                if plain and bounded:
                     raw_concepts.append((plain, f, start, end, False))
                 if prefixed:
                     raw_concepts.append((prefixed, f, start, word_end, False))
-                for owner, prefix, exact_text in rules[f]:
-                    if prefix:
-                        hit_end = word_end
-                    elif bounded:
-                        hit_end = end
-                    else:
-                        continue
-                    if exact_text is None:
-                        rule_hits.append((owner, f, start, hit_end, False))
-                    elif text[start:end] == exact_text:
-                        rule_hits.append((owner, f, start, hit_end, True))
-                for entry in special:
-                    if entry.prefix:
-                        hit_end = word_end
-                    elif bounded:
-                        hit_end = end
-                    else:
-                        continue
-                    if entry.exact is not None and text[start:end] != entry.exact:
-                        continue
-                    if entry.kind == _CONCEPT:
-                        raw_concepts.append(((entry.owner,), f, start, hit_end, True))
-                    else:
-                        masks.append((start, hit_end))
+                field_rules = rules[f]
+                if field_rules:
+                    for owner, prefix, exact_text in field_rules:
+                        if prefix:
+                            hit_end = word_end
+                        elif bounded:
+                            hit_end = end
+                        else:
+                            continue
+                        if exact_text is None:
+                            rule_hits.append((owner, f, start, hit_end, False))
+                        elif text[start:end] == exact_text:
+                            rule_hits.append((owner, f, start, hit_end, True))
+                if special:
+                    for entry in special:
+                        if entry.prefix:
+                            hit_end = word_end
+                        elif bounded:
+                            hit_end = end
+                        else:
+                            continue
+                        if entry.exact is not None and text[start:end] != entry.exact:
+                            continue
+                        if entry.kind == _CONCEPT:
+                            raw_concepts.append(((entry.owner,), f, start, hit_end, True))
+                        else:
+                            masks.append((start, hit_end))
             if self._pattern is not None and (
                 self._pattern_starts is None or any(x in text for x in self._pattern_starts)
             ):
