@@ -72,7 +72,10 @@ _ACCENT_LEAD_BYTES = tuple(bytes([b]) for b in range(0xC3, 0xCA))
 
 def _fold(text: str) -> str:
     """`sentences.fold` (lowercase, straight apostrophes) without diacritics."""
-    lowered = fold(text)
+    return _strip_accents(fold(text))
+
+
+def _strip_accents(lowered: str) -> str:
     if lowered.isascii():
         return lowered
     encoded = lowered.encode("utf-8", "surrogatepass")
@@ -132,6 +135,8 @@ class _Scan:
 
     texts: list[str]
     sentences: list[Sentences | None]
+    # `sentences.fold` of each field (accents kept), for the facts pass.
+    lowered: list[str] = field(default_factory=lambda: ["", "", ""])
     rule_hits: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
     # The concepts found in each sentence ((field, sentence index)), in each field, anywhere.
     sentence_concepts: dict[tuple[int, int], set[int]] = field(default_factory=dict)
@@ -325,7 +330,8 @@ class Tagger:
         for f, text in enumerate(texts):
             if not text:
                 continue
-            lowered = _fold(text)
+            scan.lowered[f] = fold(text)
+            lowered = _strip_accents(scan.lowered[f])
             n = len(lowered)
             masks: list[tuple[int, int]] = []
             first_rule, first_concept = len(rule_hits), len(raw_concepts)
@@ -565,7 +571,7 @@ class Tagger:
                     subtopics.append(
                         SubtopicTag(self._topics[t].id, score, self._evidence(scan, hit))
                     )
-        facts = extract_facts(texts, scan.sents) if relevant else []
+        facts = extract_facts(texts, scan.sents, scan.lowered) if relevant else []
         evidence = self._evidence(scan, rel_hit) if rel_hit is not None else None
         return self._result(relevant, rel_score, subtopics, facts, evidence)
 
