@@ -11,8 +11,12 @@ import re
 from bisect import bisect_right
 
 # Newline runs are matched without leading spaces: an optional leading \s* would make
-# the engine try (and fail) a match at every character.
-_BOUNDARY = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n\s*")
+# the engine try (and fail) a match at every character. The same as
+# r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n\s*", written to start with one character
+# class so the engine skips ahead to the next candidate instead of trying each position.
+_BOUNDARY = re.compile(
+    r"[.!?\u2026\n](?:(?<=[.!?\u2026])[.!?\u2026]*[\"'\u201d\u2019)\]]*\s+|(?<=\n)\s*)"
+)
 _ABBREVIATIONS = frozenset(
     [
         "u.s",

@@ -17,7 +17,11 @@ import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
+from re import _constants as _re_constants  # type: ignore[attr-defined]
+from re import _parser as _re_parser  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
@@ -36,6 +40,9 @@ _SHOUT_MIN_LETTERS = 12
 
 
 _RULE, _CONCEPT, _MASK = 0, 1, 2
+_NO_CONCEPTS: frozenset[int] = frozenset()
+# The rest of a word (`str.isalnum` characters: \w without "_"), for "deport*" terms.
+_WORD_TAIL = re.compile(r"[^\W_]*")
 
 
 def _accent_table() -> dict[int, str]:
@@ -52,17 +59,34 @@ def _accent_table() -> dict[int, str]:
 
 
 _ACCENTS = _accent_table()
-# str.translate walks every character (about 0.7 ms for an 860-word article); English
-# copy rarely has an accent, so look for one first.
+# English copy rarely has an accent, so look for one before replacing any.
 _ACCENTED = re.compile("[" + "".join(map(chr, sorted(_ACCENTS))) + "]")
+
+
+# In UTF-8 every character of U+00C0-U+024F starts with one of the bytes C3-C9 (which no
+# other byte of a character can be), and `in` finds a byte much faster than a regex
+# finds a character of a class.
+_ACCENT_LEAD_BYTES = tuple(bytes([b]) for b in range(0xC3, 0xCA))
 
 
 def _fold(text: str) -> str:
     """`sentences.fold` (lowercase, straight apostrophes) without diacritics."""
-    lowered = fold(text)
-    if lowered.isascii() or not _ACCENTED.search(lowered):
+    return _strip_accents(fold(text))
+
+
+def _strip_accents(lowered: str) -> str:
+    if lowered.isascii():
         return lowered
-    return lowered.translate(_ACCENTS)
+    encoded = lowered.encode("utf-8", "surrogatepass")
+    if not any(b in encoded for b in _ACCENT_LEAD_BYTES) or not _ACCENTED.search(lowered):
+        return lowered
+    # Only the accented letters are replaced: `str.translate` with a dict table looks up
+    # every character (milliseconds for an article), the regex jumps between accents.
+    return _ACCENTED.sub(_base_letter, lowered)
+
+
+def _base_letter(m: re.Match[str]) -> str:
+    return _ACCENTS[ord(m.group())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +108,19 @@ class _CompiledRule:
     item_exclude_unless: tuple[int, ...]
     article_require: tuple[int, ...]
     fields: frozenset[int]
+    # No context to check: every hit counts.
+    unconditional: bool = False
+
+
+class _KeyPlan(NamedTuple):
+    """The value stored for one automaton key (see `Tagger._key_plan`)."""
+
+    keylen: int
+    plain: tuple[int, ...]  # concepts matched as whole words only
+    prefixed: tuple[int, ...]  # concepts matched as the start of a word ("deport*")
+    rules: tuple[tuple[tuple[int, bool, str | None], ...], ...]  # per field: rule, prefix, exact
+    special: tuple[_Entry, ...]  # masks and case-sensitive concepts
+    has_prefix: bool
 
 
 class _Hit(NamedTuple):
@@ -94,15 +131,24 @@ class _Hit(NamedTuple):
     sent: int
 
 
+_FIELD_START = itemgetter(1, 2)  # a _Hit's (field, start)
+
+
 @dataclass
 class _Scan:
     """What one pass over the fields of an item found, before context checks."""
 
     texts: list[str]
     sentences: list[Sentences | None]
+    # `sentences.fold` of each field (accents kept), for the facts pass.
+    lowered: list[str] = field(default_factory=lambda: ["", "", ""])
     rule_hits: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
-    concept_sents: dict[int, set[tuple[int, int]]] = field(default_factory=lambda: defaultdict(set))
+    # The concepts found in each sentence ((field, sentence index)), in each field, anywhere.
+    sentence_concepts: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    field_concepts: list[set[int]] = field(default_factory=lambda: [set(), set(), set()])
+    item_concepts: set[int] = field(default_factory=set)
     shouting: dict[tuple[int, int], bool] = field(default_factory=dict)
+    contexts: dict[tuple[int, int, str], frozenset[int] | set[int]] = field(default_factory=dict)
 
     def sents(self, f: int) -> Sentences:
         found = self.sentences[f]
@@ -116,6 +162,32 @@ class _Scan:
         if cached is None:
             cached = self.shouting[key] = _shouting(self.sents(f), si)
         return cached
+
+    def context(self, f: int, si: int, scope: str) -> frozenset[int] | set[int]:
+        """The concepts present around sentence `si` of field `f`, as far as `scope` reaches."""
+        key = (f, si, scope)
+        found = self.contexts.get(key)
+        if found is not None:
+            return found
+        by_sentence = self.sentence_concepts
+        if scope == "sentence":
+            found = by_sentence.get((f, si), _NO_CONCEPTS)
+        elif scope == "neighbourhood":
+            if f < 2:
+                # A headline and its one-line summary are read as one context.
+                found = self.field_concepts[0] | self.field_concepts[1]
+            else:
+                found = set().union(
+                    by_sentence.get((f, si - 1), _NO_CONCEPTS),
+                    by_sentence.get((f, si), _NO_CONCEPTS),
+                    by_sentence.get((f, si + 1), _NO_CONCEPTS),
+                )
+        elif scope == "field":
+            found = self.field_concepts[f]
+        else:
+            found = self.item_concepts
+        self.contexts[key] = found
+        return found
 
 
 # Neighbours are not "elsewhere"; Georgia is also a state, and Chad, Jordan and
@@ -158,6 +230,12 @@ class Tagger:
                         ),
                         article_require=tuple(self._concept_index[c] for c in rule.article_require),
                         fields=frozenset(FIELDS.index(f) for f in rule.fields),
+                        unconditional=not (
+                            rule.require
+                            or rule.exclude
+                            or rule.article_require
+                            or rule.item_exclude
+                        ),
                     )
                 )
         self._rule_fields = [r.fields for r in self._rules]
@@ -203,18 +281,47 @@ class Tagger:
                 add(term, _RULE, ri, True)
         automaton = ahocorasick.Automaton()
         for key, entries in table.items():
-            automaton.add_word(key, (len(key), tuple(entries)))
+            automaton.add_word(key, self._key_plan(len(key), entries))
         automaton.make_automaton()
         return automaton
+
+    def _key_plan(self, keylen: int, entries: list[_Entry]) -> _KeyPlan:
+        """What a match of one automaton key yields, sorted out once here rather than
+        per match: concepts grouped by how their end is found, and per field the rules
+        that may match there (in entry order, which decides ties between equal hits)."""
+        plain = tuple(
+            e.owner for e in entries if e.kind == _CONCEPT and not e.exact and not e.prefix
+        )
+        prefixed = tuple(
+            e.owner for e in entries if e.kind == _CONCEPT and not e.exact and e.prefix
+        )
+        rules = tuple(
+            tuple(
+                (e.owner, e.prefix, e.exact)
+                for e in entries
+                if e.kind == _RULE and f in self._rule_fields[e.owner]
+            )
+            for f in range(len(FIELDS))
+        )
+        special = tuple(e for e in entries if e.kind == _MASK or (e.kind == _CONCEPT and e.exact))
+        has_prefix = any(e.prefix for e in entries)
+        return _KeyPlan(keylen, plain, prefixed, rules, special, has_prefix)
 
     def _build_patterns(self) -> tuple[re.Pattern[str] | None, dict[str, int]]:
         parts: list[str] = []
         owners: dict[str, int] = {}
+        literals: list[str | None] = []
         for ri, compiled in enumerate(self._rules):
             for pattern in compiled.rule.patterns:
                 name = f"p{len(parts)}"
                 owners[name] = ri
                 parts.append(f"(?P<{name}>{pattern})")
+                literals.append(_literal_prefix(pattern))
+        # A pattern such as "\bOperation [A-Z]..." can only match where its fixed start
+        # occurs; `in` finds out far faster than the regex engine trying every position.
+        self._pattern_starts: tuple[str, ...] | None = (
+            None if None in literals else tuple(x for x in literals if x is not None)
+        )
         if not parts:
             return None, owners
         return re.compile("|".join(parts)), owners
@@ -223,94 +330,143 @@ class Tagger:
 
     def _scan(self, texts: list[str]) -> _Scan:
         scan = _Scan(texts=texts, sentences=[None] * len(texts))
-        raw_concepts: list[tuple[int, int, int, bool, int]] = []
-        rule_fields = self._rule_fields
+        rule_hits = scan.rule_hits
+        # (concept owners, field, start, end, exact): one group per automaton match.
+        raw_concepts: list[tuple[tuple[int, ...], int, int, int, bool]] = []
+        word_tail = _WORD_TAIL.match
         for f, text in enumerate(texts):
             if not text:
                 continue
-            lowered = _fold(text)
+            scan.lowered[f] = fold(text)
+            lowered = _strip_accents(scan.lowered[f])
             n = len(lowered)
             masks: list[tuple[int, int]] = []
-            first_rule, first_concept = len(scan.rule_hits), len(raw_concepts)
-            for last, (keylen, entries) in self._automaton.iter(lowered):
+            first_rule, first_concept = len(rule_hits), len(raw_concepts)
+            for last, (keylen, plain, prefixed, rules, special, has_prefix) in self._automaton.iter(
+                lowered
+            ):
                 start = last - keylen + 1
-                if start > 0 and lowered[start - 1].isalnum():
+                if start and lowered[start - 1].isalnum():
                     continue
                 end = last + 1
-                bounded = end >= n or not lowered[end].isalnum()
-                word_end = end
-                for entry in entries:
-                    if entry.prefix:
-                        if word_end == end:
-                            while word_end < n and lowered[word_end].isalnum():
-                                word_end += 1
-                        hit_end = word_end
-                    elif bounded:
-                        hit_end = end
-                    else:
+                if end < n and lowered[end].isalnum():
+                    # Inside a word: only "deport*"-like terms can match here.
+                    if not has_prefix:
                         continue
-                    if entry.exact is not None and text[start:end] != entry.exact:
-                        continue
-                    exact = entry.exact is not None
-                    if entry.kind == _CONCEPT:
-                        raw_concepts.append((entry.owner, f, start, exact, hit_end))
-                    elif entry.kind == _RULE:
-                        if f in rule_fields[entry.owner]:
-                            scan.rule_hits.append((entry.owner, f, start, hit_end, exact))
-                    else:
-                        masks.append((start, hit_end))
-            if self._pattern is not None:
+                    bounded = False
+                    word_end = word_tail(lowered, end).end()  # type: ignore[union-attr]
+                else:
+                    bounded = True
+                    word_end = end
+                if plain and bounded:
+                    raw_concepts.append((plain, f, start, end, False))
+                if prefixed:
+                    raw_concepts.append((prefixed, f, start, word_end, False))
+                field_rules = rules[f]
+                if field_rules:
+                    for owner, prefix, exact_text in field_rules:
+                        if prefix:
+                            hit_end = word_end
+                        elif bounded:
+                            hit_end = end
+                        else:
+                            continue
+                        if exact_text is None:
+                            rule_hits.append((owner, f, start, hit_end, False))
+                        elif text[start:end] == exact_text:
+                            rule_hits.append((owner, f, start, hit_end, True))
+                if special:
+                    for entry in special:
+                        if entry.prefix:
+                            hit_end = word_end
+                        elif bounded:
+                            hit_end = end
+                        else:
+                            continue
+                        if entry.exact is not None and text[start:end] != entry.exact:
+                            continue
+                        if entry.kind == _CONCEPT:
+                            raw_concepts.append(((entry.owner,), f, start, hit_end, True))
+                        else:
+                            masks.append((start, hit_end))
+            if self._pattern is not None and (
+                self._pattern_starts is None or any(x in text for x in self._pattern_starts)
+            ):
                 for m in self._pattern.finditer(text):
                     ri = self._pattern_rules[m.lastgroup or ""]
                     if f in self._rules[ri].fields:
-                        scan.rule_hits.append((ri, f, m.start(), m.end(), False))
+                        rule_hits.append((ri, f, m.start(), m.end(), False))
             if masks:
                 # Words inside a masked name ("The Wall Street Journal", "New York Times")
-                # are neither evidence nor context.
-                scan.rule_hits[first_rule:] = [
-                    h for h in scan.rule_hits[first_rule:] if not _masked(masks, h[2], h[3])
+                # are neither evidence nor context. A span is masked when a mask starting
+                # at or before it reaches its end: sort the masks by start and keep, for
+                # each, the furthest end reached so far.
+                masks.sort()
+                mask_starts = [ms for ms, _ in masks]
+                reach = list(accumulate((me for _, me in masks), max))
+                rule_hits[first_rule:] = [
+                    h
+                    for h in rule_hits[first_rule:]
+                    if (i := bisect_right(mask_starts, h[2]) - 1) < 0 or reach[i] < h[3]
                 ]
                 raw_concepts[first_concept:] = [
-                    c for c in raw_concepts[first_concept:] if not _masked(masks, c[2], c[4])
+                    c
+                    for c in raw_concepts[first_concept:]
+                    if (i := bisect_right(mask_starts, c[2]) - 1) < 0 or reach[i] < c[3]
                 ]
-        if scan.rule_hits:
+        if rule_hits:
             starts = [scan.sents(f).starts if t else [] for f, t in enumerate(texts)]
-            concept_sents = scan.concept_sents
-            for owner, f, start, exact, _ in raw_concepts:
+            by_sentence = scan.sentence_concepts
+            for owners, f, start, _, exact in raw_concepts:
                 si = bisect_right(starts[f], start) - 1
                 if exact and scan.is_shouting(f, si):
                     continue
-                concept_sents[owner].add((f, si))
+                found = by_sentence.get((f, si))
+                if found is None:
+                    by_sentence[(f, si)] = set(owners)
+                else:
+                    found.update(owners)
+            for (f, _), found in by_sentence.items():
+                scan.field_concepts[f].update(found)
+            scan.item_concepts.update(*scan.field_concepts)
         return scan
 
     def _context_ok(self, scan: _Scan, rule: _CompiledRule, f: int, si: int) -> bool:
         r = rule.rule
-        for ci in rule.require:
-            if not _present(scan, ci, f, si, r.require_scope):
+        if rule.require and not scan.context(f, si, r.require_scope).issuperset(rule.require):
+            return False
+        if rule.exclude:
+            around = scan.context(f, si, r.exclude_scope)
+            if not around.isdisjoint(rule.exclude) and around.isdisjoint(rule.exclude_unless):
                 return False
-        scope = r.exclude_scope
-        excluded = any(_present(scan, ci, f, si, scope) for ci in rule.exclude)
-        if excluded and not any(_present(scan, ci, f, si, scope) for ci in rule.exclude_unless):
-            return False
+        item = scan.item_concepts
         # An article must show the context somewhere; headlines are not asked.
-        if (
-            rule.article_require
-            and scan.texts[2]
-            and not all(ci in scan.concept_sents for ci in rule.article_require)
-        ):
+        if rule.article_require and scan.texts[2] and not item.issuperset(rule.article_require):
             return False
-        if rule.item_exclude and any(ci in scan.concept_sents for ci in rule.item_exclude):
-            return any(ci in scan.concept_sents for ci in rule.item_exclude_unless)
+        if rule.item_exclude and not item.isdisjoint(rule.item_exclude):
+            return not item.isdisjoint(rule.item_exclude_unless)
         return True
 
     def _accepted_hits(self, scan: _Scan) -> list[_Hit]:
         hits: list[_Hit] = []
         starts = [scan.sents(f).starts if t else [] for f, t in enumerate(scan.texts)]
+        rules = self._rules
+        # A rule's context is the same for every hit of it in one sentence.
+        context_ok: dict[tuple[int, int, int], bool] = {}
         for ri, f, start, end, exact in scan.rule_hits:
             si = bisect_right(starts[f], start) - 1
             if exact and scan.is_shouting(f, si):
                 continue
-            if self._context_ok(scan, self._rules[ri], f, si):
+            rule = rules[ri]
+            if rule.unconditional:
+                ok = True
+            else:
+                key = (ri, f, si)
+                found = context_ok.get(key)
+                if found is None:
+                    found = context_ok[key] = self._context_ok(scan, rule, f, si)
+                ok = found
+            if ok:
                 hits.append(_Hit(ri, f, start, end, si))
         return hits
 
@@ -329,26 +485,28 @@ class Tagger:
         for ri, rule_hits in by_rule.items():
             compiled = self._rules[ri]
             weight = compiled.rule.weight
+            # What one hit is worth depends only on its field.
+            worth = [
+                abs(weight) * self._boost[f] / (text_norm if f == 2 else 1.0) for f in (0, 1, 2)
+            ]
             # Count a rule once per sentence: a sentence repeating a word is not more evidence.
             seen: set[tuple[int, int]] = set()
             unique: list[_Hit] = []
-            for hit in sorted(rule_hits, key=lambda h: (h.field, h.start)):
-                if (hit.field, hit.sent) not in seen:
-                    seen.add((hit.field, hit.sent))
+            rule_hits.sort(key=_FIELD_START)
+            for hit in rule_hits:
+                where = (hit.field, hit.sent)
+                if where not in seen:
+                    seen.add(where)
                     unique.append(hit)
-            values = sorted(
-                (
-                    (abs(weight) * self._boost[h.field] / (text_norm if h.field == 2 else 1.0), h)
-                    for h in unique
-                ),
-                reverse=True,
-            )
+            values = sorted((worth[h.field] for h in unique), reverse=True)
             sign = 1.0 if weight > 0 else -1.0
-            for k, (value, _) in enumerate(values[: s.max_hits_per_rule]):
+            for k, value in enumerate(values[: s.max_hits_per_rule]):
                 totals[compiled.topic] += sign * value * (s.repeat_decay**k)
             if weight < 0:
                 continue  # counter-evidence lowers a score but never explains it
-            top_value, top_hit = max(values, key=lambda vh: (vh[0], -vh[1].field, -vh[1].start))
+            # The best hit: the highest worth, then the earliest (field, start).
+            top_value = values[0]
+            top_hit = next(h for h in unique if worth[h.field] == top_value)
             current = best.get(compiled.topic)
             if current is None or (top_value, -top_hit.field, -top_hit.start) > (
                 current[0],
@@ -420,7 +578,7 @@ class Tagger:
                     subtopics.append(
                         SubtopicTag(self._topics[t].id, score, self._evidence(scan, hit))
                     )
-        facts = extract_facts(texts, scan.sents) if relevant else []
+        facts = extract_facts(texts, scan.sents, scan.lowered) if relevant else []
         evidence = self._evidence(scan, rel_hit) if rel_hit is not None else None
         return self._result(relevant, rel_score, subtopics, facts, evidence)
 
@@ -448,8 +606,23 @@ class Tagger:
         )
 
 
-def _masked(masks: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(ms <= start and end <= me for ms, me in masks)
+def _literal_prefix(pattern: str) -> str | None:
+    """The text every match of `pattern` starts with (after zero-width anchors such as
+    \\b), read from the parse `re` itself makes; None when there is none."""
+    try:
+        parsed = _re_parser.parse(pattern)
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    chars: list[str] = []
+    for op, arg in parsed.data:
+        if op is _re_constants.AT and not chars:
+            continue
+        if op is not _re_constants.LITERAL:
+            break
+        chars.append(chr(arg))
+    return "".join(chars) or None
 
 
 def _shouting(sents: Sentences, si: int) -> bool:
@@ -460,22 +633,6 @@ def _shouting(sents: Sentences, si: int) -> bool:
     if upper < _SHOUT_MIN_LETTERS:
         return False
     return upper / (upper + sum(map(str.islower, segment))) > 0.8
-
-
-def _present(scan: _Scan, ci: int, f: int, si: int, scope: str) -> bool:
-    places = scan.concept_sents.get(ci)
-    if not places:
-        return False
-    if scope == "sentence":
-        return (f, si) in places
-    if scope == "neighbourhood":
-        if f < 2:
-            # A headline and its one-line summary are read as one context.
-            return any(pf < 2 for pf, _ in places)
-        return (f, si) in places or (f, si - 1) in places or (f, si + 1) in places
-    if scope == "field":
-        return any(pf == f for pf, _ in places)
-    return True
 
 
 @functools.lru_cache(maxsize=8)

@@ -33,7 +33,10 @@ _COUNTY_ANCHOR = re.compile(r" (?:County|Parish)\b")
 _SHERIFF_TAIL = re.compile(r" Sheriff(?:['’]?s)?(?: (?:Office|Department))?")
 _POLICE_DEPT_ANCHOR = re.compile(r" Police Department\b")
 _NAME_BEFORE = re.compile(r"(?:(?<=[^\w.'’-])|^)((?:[A-Z][a-z]+[ .'-]){0,2}[A-Z][a-z]+)$")
-_ICE_OFFICE_RE = re.compile(r"\bICE(?: ERO)? (?P<office>[A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
+# The word boundary is checked behind the fixed words rather than before them ("\bICE"):
+# a pattern that starts with its fixed words lets the engine jump from one occurrence to
+# the next instead of trying every position of the article.
+_ICE_OFFICE_RE = re.compile(r"ICE(?<=\bICE)(?: ERO)? (?P<office>[A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def _shapes() -> _Shapes:
     units = "|".join(re.escape(u) for u in sorted(words.state_units, key=len, reverse=True))
     return _Shapes(
         operation=re.compile(
-            rf"\bOperation (?P<name>[A-Z][\w'’-]*(?: (?:[A-Z][\w'’-]*|{connectors})){{0,3}})"
+            rf"Operation (?<=\bOperation )(?P<name>[A-Z][\w'’-]*(?: (?:[A-Z][\w'’-]*|{connectors})){{0,3}})"
         ),
         operation_stop=frozenset(words.operation_stop_words),
         connectors=frozenset(words.operation_connectors),

@@ -27,16 +27,19 @@ if TYPE_CHECKING:
 _KIND_ORDER = {"agency": 0, "program": 1, "operation": 2, "place": 3}
 
 
-def extract_facts(texts: list[str], sentences: Callable[[int], Sentences]) -> list[Fact]:
+def extract_facts(
+    texts: list[str], sentences: Callable[[int], Sentences], lowered: list[str] | None = None
+) -> list[Fact]:
     """All facts of an item, deduplicated: one per named thing, one per number mention.
 
-    `texts` are title, summary and text; `sentences(i)` splits `texts[i]`.
+    `texts` are title, summary and text; `sentences(i)` splits `texts[i]`; `lowered`, when
+    the caller has it, is `sentences.fold` of each text.
     """
     index = place_index()
     found: list[Found] = []
     for f, text in enumerate(texts):
         if text:
-            names, number_words = dictionary_hits(f, text)
+            names, number_words = dictionary_hits(f, text, lowered[f] if lowered else None)
             found += names
             found += pattern_hits(f, text, index)
             found += count_hits(f, text, number_words)

@@ -58,9 +58,14 @@ def _automaton() -> Any:
     return automaton
 
 
-def dictionary_hits(f: int, text: str) -> tuple[list[Found], list[tuple[int, int]]]:
-    """Leftmost-longest names, and the spans of number words for the count pass."""
-    lowered = fold(text)
+def dictionary_hits(
+    f: int, text: str, lowered: str | None = None
+) -> tuple[list[Found], list[tuple[int, int]]]:
+    """Leftmost-longest names, and the spans of number words for the count pass.
+
+    `lowered` is `fold(text)` when the caller already has it."""
+    if lowered is None:
+        lowered = fold(text)
     n = len(lowered)
     candidates: list[tuple[int, int, _Alias]] = []
     for last, (keylen, aliases) in _automaton().iter(lowered):
