@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
-from re import _constants as _re_constants  # type: ignore[attr-defined]
-from re import _parser as _re_parser  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick
@@ -609,9 +607,12 @@ class Tagger:
 def _literal_prefix(pattern: str) -> str | None:
     """The text every match of `pattern` starts with (after zero-width anchors such as
     \\b), read from the parse `re` itself makes; None when there is none."""
-    try:
+    try:  # re's own parser is private: without it the pattern simply always runs
+        from re import _constants as _re_constants  # type: ignore[attr-defined]
+        from re import _parser as _re_parser  # type: ignore[attr-defined]
+
         parsed = _re_parser.parse(pattern)
-    except re.error:
+    except (ImportError, re.error):
         return None
     if parsed.state.flags & re.IGNORECASE:
         return None
