@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from policy_news.extract.pool import extraction_pool, shared_pool_open
 from policy_news.settings import Settings
@@ -23,3 +24,48 @@ def test_one_worker_means_no_pool(settings: Settings) -> None:
     with extraction_pool(settings) as pool:  # the fixture sets extract_workers=1
         assert pool is None
         assert not shared_pool_open()
+
+
+def test_extraction_in_threads_never_runs_two_pages_at_once() -> None:
+    """trafilatura's lxml parser is shared and not thread-safe: concurrent batches (item
+    groups with `extract_workers` <= 1) get the same single extraction thread."""
+    import threading
+
+    from policy_news.extract.pool import thread_executor
+
+    seen: list[object] = []
+
+    def batch() -> None:
+        with thread_executor() as executor:
+            seen.append(executor)
+            assert executor._max_workers == 1
+
+    threads = [threading.Thread(target=batch) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 3 and all(executor is seen[0] for executor in seen)
+
+
+def test_workers_never_import_the_main_script_again(tmp_path: Path) -> None:
+    """Inside an Airflow task the main script is `airflow`, whose import fails there; a
+    worker that re-imported it died, and every page of the run failed."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "console_script.py"
+    script.write_text(
+        "import os\n"
+        "if __name__ != '__main__':\n"
+        "    raise RuntimeError('the main script was imported again')\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from policy_news.extract.pool import forkserver_context\n"
+        "with ProcessPoolExecutor(max_workers=1, mp_context=forkserver_context()) as pool:\n"
+        "    print('worker', pool.submit(os.getpid).result() != os.getpid())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "worker True"

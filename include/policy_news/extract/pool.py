@@ -8,8 +8,11 @@ in the process and kept while any `extraction_pool()` block is open.
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import multiprocessing
+import multiprocessing.context
 import os
+import sys
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -24,13 +27,54 @@ if TYPE_CHECKING:
 BACKLOG_PER_WORKER = 4
 
 
-def thread_executor() -> ThreadPoolExecutor:
-    """One extraction thread for small batches and `extract_workers` <= 1.
+def forkserver_context() -> multiprocessing.context.BaseContext:
+    """The forkserver context, with the main script kept out of its processes.
+
+    multiprocessing re-imports the main script in every new process when it was run as a
+    file (a console script such as `airflow` or `policy-news`). Inside an Airflow task
+    that import fails (the task supervisor blanks the metadata database URL), so every
+    worker died and every page failed. Our processes only run package functions, never
+    the script's, so the main module is marked as not to be re-imported (a `__spec__`
+    named `__main__`, which multiprocessing skips).
+    """
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None:
+        main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    return multiprocessing.get_context("forkserver")
+
+
+class _SharedThread:
+    """One extraction thread per process, however many batches fetch at once.
+
+    trafilatura parses with one module-level lxml parser, and lxml parsers are not
+    thread-safe: two threads extracting at once (concurrent item groups with
+    `extract_workers` <= 1) crashed the process (`free(): invalid pointer`, SIGSEGV).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.executor: ThreadPoolExecutor | None = None
+        self.pid = 0
+
+    def get(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self.executor is None or self.pid != os.getpid():
+                self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+                self.pid = os.getpid()
+            return self.executor
+
+
+_THREAD = _SharedThread()
+
+
+@contextlib.contextmanager
+def thread_executor() -> Iterator[ThreadPoolExecutor]:
+    """The process's extraction thread, for small batches and `extract_workers` <= 1.
 
     Not inline: extraction runs in the event loop's callback otherwise, and a page that
     takes seconds to extract would stall every request in flight past its deadline.
     """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    yield _THREAD.get()
 
 
 def _warm_worker() -> None:
@@ -70,7 +114,7 @@ class _SharedPool:
                 # forkserver: forking a process that runs an event loop and threads is unsafe.
                 self.pool = ProcessPoolExecutor(
                     max_workers=workers,
-                    mp_context=multiprocessing.get_context("forkserver"),
+                    mp_context=forkserver_context(),
                     initializer=_warm_worker,
                 )
                 self.workers, self.pid = workers, os.getpid()

@@ -175,10 +175,11 @@ def has_rows_to_validate(
 def _validate_in_child(
     run_dir: StagedPath, paths: dict[str, list[str]], settings: Settings
 ) -> Validation:
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("forkserver")
+    from policy_news.extract.pool import forkserver_context
+
+    context = forkserver_context()
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
         # The URL, not the path: a remote filesystem's session does not cross processes.
         return child.submit(validate_run, str(run_dir), paths, settings).result()

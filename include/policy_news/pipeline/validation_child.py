@@ -13,9 +13,10 @@ judged without GX (quality/plain_checks.py).
 
 from __future__ import annotations
 
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from policy_news.extract.pool import forkserver_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,7 +52,7 @@ class ValidationChild:
     def __init__(self, settings: Settings) -> None:
         self.executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=1,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=forkserver_context(),
             initializer=_warm_up,
             initargs=(settings,),
         )
