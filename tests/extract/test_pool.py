@@ -69,3 +69,26 @@ def test_workers_never_import_the_main_script_again(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "worker True"
+
+
+def _report_pool_workers(settings: Settings, out: object) -> None:
+    from policy_news.extract.pool import pool_workers
+
+    out.put(pool_workers(settings))  # type: ignore[attr-defined]
+
+
+def test_a_daemonic_process_extracts_in_its_thread(settings: Settings) -> None:
+    """A Celery prefork worker's task runs in a daemonic process, which may not start
+    children: extraction there runs in the task's thread instead of failing the task."""
+    import multiprocessing
+
+    from policy_news.extract.pool import pool_workers
+
+    two = settings.model_copy(update={"extract_workers": 2})
+    assert pool_workers(two) == 2
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_report_pool_workers, args=(two, out), daemon=True)
+    child.start()
+    child.join(timeout=60)
+    assert out.get(timeout=5) == 0

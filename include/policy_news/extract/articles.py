@@ -21,6 +21,7 @@ from policy_news.extract.pool import (
     BACKLOG_PER_WORKER,
     SHARED,
     extraction_pool,
+    pool_workers,
     shared_pool_open,
     thread_executor,
 )
@@ -141,9 +142,7 @@ def fetch_articles_within(
     requests = [FetchRequest(url=i.url, kind="article", key=i.article_id) for i in by_id.values()]
     # An open extraction_pool() block is reused (no start-up per chunk); otherwise a
     # small batch gets one extraction thread, a larger one a pool for the call's duration.
-    if settings.extract_workers <= 1 or (
-        len(requests) < _POOL_THRESHOLD and not shared_pool_open()
-    ):
+    if not pool_workers(settings) or (len(requests) < _POOL_THRESHOLD and not shared_pool_open()):
         backlog = threading.BoundedSemaphore(BACKLOG_PER_WORKER)
         with thread_executor() as thread:
             return _fetch_and_extract(by_id, requests, settings, thread, backlog, limits, progress)

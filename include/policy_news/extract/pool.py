@@ -67,6 +67,15 @@ class _SharedThread:
 _THREAD = _SharedThread()
 
 
+def pool_workers(settings: Settings) -> int:
+    """Extraction processes this process may start: `extract_workers`, or 0 inside a
+    daemonic process (a Celery prefork worker's task), which may have no children;
+    there extraction runs in the task's thread and Airflow's mapped tasks spread it."""
+    if multiprocessing.current_process().daemon or settings.extract_workers <= 1:
+        return 0
+    return settings.extract_workers
+
+
 @contextlib.contextmanager
 def thread_executor() -> Iterator[ThreadPoolExecutor]:
     """The process's extraction thread, for small batches and `extract_workers` <= 1.
@@ -142,16 +151,17 @@ def extraction_pool(settings: Settings, *, start: bool = False) -> Iterator[Exec
     """Keep one process pool alive for every `fetch_articles` call inside the block.
 
     Nested and concurrent blocks (threads) share the same pool; it shuts down when the
-    last block exits. Yields None when extraction runs in a thread (`extract_workers` <= 1).
+    last block exits. Yields None when extraction runs in a thread (`pool_workers` is 0).
     `start` launches the workers now instead of at the first page, so their imports run
     while the caller waits on the network (feeds) rather than competing with extraction.
     """
-    if settings.extract_workers <= 1:
+    workers = pool_workers(settings)
+    if not workers:
         yield None
         return
-    pool = SHARED.acquire(settings.extract_workers)
+    pool = SHARED.acquire(workers)
     if start:
-        for _ in range(settings.extract_workers):  # each submit starts at most one worker
+        for _ in range(workers):  # each submit starts at most one worker
             pool.submit(_started)
     try:
         yield pool
