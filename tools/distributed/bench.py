@@ -62,11 +62,10 @@ if TYPE_CHECKING:
 LOG_DIR = af.ROOT / "data" / "distributed-bench"
 MODES = ("cli-pool", "cli", "local", "celery")
 DEFAULT_MODES = ("cli-pool", "local", "celery")
-# One extraction thread per process (`POLICY_NEWS_EXTRACT_WORKERS=1`): the setting the
-# distributed test uses. A pool (> 1) fails inside an Airflow 3 task process: the forkserver
-# re-runs the task's `__main__` (the `airflow` script), whose `import airflow` cannot parse
-# the metadata URL the task supervisor blanks out, so every extraction worker dies and every
-# page counts as failed. `cli-pool` is the CLI with the project default (one process a core).
+# One extraction thread per process (`POLICY_NEWS_EXTRACT_WORKERS=1`), the setting the
+# distributed test uses, unless --extract-workers says otherwise (0: the project default,
+# a pool of one process a core; Celery's daemonic task processes extract in their thread).
+# `cli-pool` is the CLI with the project default.
 EXTRACT_WORKERS = 1
 BUCKET = "policy-news-bench"
 STAGING_PREFIX = "runs"
