@@ -165,6 +165,8 @@ def _fetch_and_extract(
     failures = out.failures
     done = 0
 
+    queue = asyncio.Lock()  # bound to the fetch loop at first use
+
     async def on_result(result: FetchResult) -> None:
         nonlocal done
         done += 1
@@ -176,8 +178,9 @@ def _fetch_and_extract(
             # waits; the loop does not, so requests in flight finish within their
             # deadlines and a slow pool never counts against a host. The chunk bounds
             # how many fetched pages can wait.
-            while not backlog.acquire(blocking=False):
-                await asyncio.sleep(_BACKLOG_POLL_S)
+            async with queue:  # one waiting page polls at a time, the rest sleep in line
+                while not backlog.acquire(blocking=False):
+                    await asyncio.sleep(_BACKLOG_POLL_S)
             try:
                 job = executor.submit(extract_page, result.body, result.final_url)
             except BrokenExecutor as exc:
