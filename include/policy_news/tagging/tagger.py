@@ -13,179 +13,39 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
 from itertools import accumulate
-from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
 from policy_news.models import Evidence, SubtopicTag, TagResult
 from policy_news.settings import get_settings
 from policy_news.tagging import places
-from policy_news.tagging.sentences import Sentences, fold
-from policy_news.tagging.taxonomy import Rule, Taxonomy, load_taxonomy
+from policy_news.tagging.accents import fold_accents, strip_accents
+from policy_news.tagging.scan import (
+    CONCEPT,
+    FIELD_START,
+    MASK,
+    RULE,
+    CompiledRule,
+    Entry,
+    Hit,
+    KeyPlan,
+    Scan,
+)
+from policy_news.tagging.sentences import fold
+from policy_news.tagging.taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
     from policy_news.models import Fact
 
 FIELDS: tuple[str, ...] = ("title", "summary", "text")
-_SHOUT_MIN_LETTERS = 12
 
-
-_RULE, _CONCEPT, _MASK = 0, 1, 2
-_NO_CONCEPTS: frozenset[int] = frozenset()
 # The rest of a word (`str.isalnum` characters: \w without "_"), for "deport*" terms.
 _WORD_TAIL = re.compile(r"[^\W_]*")
-
-
-def _accent_table() -> dict[int, str]:
-    """Latin letters with diacritics -> their base letter, one character for one, so
-    "deportación", "detención" and "Patrulla Fronteriza" match however a newsroom (or
-    its CMS) writes the accents, and offsets in the folded text stay offsets in the text."""
-    table: dict[int, str] = {}
-    for code in range(0xC0, 0x250):
-        decomposed = unicodedata.normalize("NFD", chr(code))
-        base = decomposed[0]
-        if len(decomposed) > 1 and base.isascii() and base.isalpha():
-            table[code] = base
-    return table
-
-
-_ACCENTS = _accent_table()
-# English copy rarely has an accent, so look for one before replacing any.
-_ACCENTED = re.compile("[" + "".join(map(chr, sorted(_ACCENTS))) + "]")
-
-
-# In UTF-8 every character of U+00C0-U+024F starts with one of the bytes C3-C9 (which no
-# other byte of a character can be), and `in` finds a byte much faster than a regex
-# finds a character of a class.
-_ACCENT_LEAD_BYTES = tuple(bytes([b]) for b in range(0xC3, 0xCA))
-
-
-def _fold(text: str) -> str:
-    """`sentences.fold` (lowercase, straight apostrophes) without diacritics."""
-    return _strip_accents(fold(text))
-
-
-def _strip_accents(lowered: str) -> str:
-    if lowered.isascii():
-        return lowered
-    encoded = lowered.encode("utf-8", "surrogatepass")
-    if not any(b in encoded for b in _ACCENT_LEAD_BYTES) or not _ACCENTED.search(lowered):
-        return lowered
-    # Only the accented letters are replaced: `str.translate` with a dict table looks up
-    # every character (milliseconds for an article), the regex jumps between accents.
-    return _ACCENTED.sub(_base_letter, lowered)
-
-
-def _base_letter(m: re.Match[str]) -> str:
-    return _ACCENTS[ord(m.group())]
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    kind: int  # _RULE, _CONCEPT or _MASK
-    owner: int
-    exact: str | None
-    prefix: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _CompiledRule:
-    rule: Rule
-    topic: int  # 0 is relevance, i + 1 is subtopic i
-    require: tuple[int, ...]
-    exclude: tuple[int, ...]
-    exclude_unless: tuple[int, ...]
-    item_exclude: tuple[int, ...]
-    item_exclude_unless: tuple[int, ...]
-    article_require: tuple[int, ...]
-    fields: frozenset[int]
-    # No context to check: every hit counts.
-    unconditional: bool = False
-
-
-class _KeyPlan(NamedTuple):
-    """The value stored for one automaton key (see `Tagger._key_plan`)."""
-
-    keylen: int
-    plain: tuple[int, ...]  # concepts matched as whole words only
-    prefixed: tuple[int, ...]  # concepts matched as the start of a word ("deport*")
-    rules: tuple[tuple[tuple[int, bool, str | None], ...], ...]  # per field: rule, prefix, exact
-    special: tuple[_Entry, ...]  # masks and case-sensitive concepts
-    has_prefix: bool
-
-
-class _Hit(NamedTuple):
-    rule: int
-    field: int
-    start: int
-    end: int
-    sent: int
-
-
-_FIELD_START = itemgetter(1, 2)  # a _Hit's (field, start)
-
-
-@dataclass
-class _Scan:
-    """What one pass over the fields of an item found, before context checks."""
-
-    texts: list[str]
-    sentences: list[Sentences | None]
-    # `sentences.fold` of each field (accents kept), for the facts pass.
-    lowered: list[str] = field(default_factory=lambda: ["", "", ""])
-    rule_hits: list[tuple[int, int, int, int, bool]] = field(default_factory=list)
-    # The concepts found in each sentence ((field, sentence index)), in each field, anywhere.
-    sentence_concepts: dict[tuple[int, int], set[int]] = field(default_factory=dict)
-    field_concepts: list[set[int]] = field(default_factory=lambda: [set(), set(), set()])
-    item_concepts: set[int] = field(default_factory=set)
-    shouting: dict[tuple[int, int], bool] = field(default_factory=dict)
-    contexts: dict[tuple[int, int, str], frozenset[int] | set[int]] = field(default_factory=dict)
-
-    def sents(self, f: int) -> Sentences:
-        found = self.sentences[f]
-        if found is None:
-            found = self.sentences[f] = Sentences(self.texts[f])
-        return found
-
-    def is_shouting(self, f: int, si: int) -> bool:
-        key = (f, si)
-        cached = self.shouting.get(key)
-        if cached is None:
-            cached = self.shouting[key] = _shouting(self.sents(f), si)
-        return cached
-
-    def context(self, f: int, si: int, scope: str) -> frozenset[int] | set[int]:
-        """The concepts present around sentence `si` of field `f`, as far as `scope` reaches."""
-        key = (f, si, scope)
-        found = self.contexts.get(key)
-        if found is not None:
-            return found
-        by_sentence = self.sentence_concepts
-        if scope == "sentence":
-            found = by_sentence.get((f, si), _NO_CONCEPTS)
-        elif scope == "neighbourhood":
-            if f < 2:
-                # A headline and its one-line summary are read as one context.
-                found = self.field_concepts[0] | self.field_concepts[1]
-            else:
-                found = set().union(
-                    by_sentence.get((f, si - 1), _NO_CONCEPTS),
-                    by_sentence.get((f, si), _NO_CONCEPTS),
-                    by_sentence.get((f, si + 1), _NO_CONCEPTS),
-                )
-        elif scope == "field":
-            found = self.field_concepts[f]
-        else:
-            found = self.item_concepts
-        self.contexts[key] = found
-        return found
 
 
 # Neighbours are not "elsewhere"; Georgia is also a state, and Chad, Jordan and
@@ -212,11 +72,11 @@ class Tagger:
         self.subtopic_ids: list[str] = taxonomy.subtopic_ids
         self._topics = [taxonomy.relevance, *taxonomy.subtopics]
         self._concept_index = {name: i for i, name in enumerate(taxonomy.concepts)}
-        self._rules: list[_CompiledRule] = []
+        self._rules: list[CompiledRule] = []
         for t, topic in enumerate(self._topics):
             for rule in topic.rules:
                 self._rules.append(
-                    _CompiledRule(
+                    CompiledRule(
                         rule=rule,
                         topic=t,
                         require=tuple(self._concept_index[c] for c in rule.require),
@@ -250,15 +110,15 @@ class Tagger:
     # -- building ---------------------------------------------------------
 
     def _build_automaton(self) -> Any:
-        table: dict[str, list[_Entry]] = defaultdict(list)
+        table: dict[str, list[Entry]] = defaultdict(list)
 
         def add(term: str, kind: int, owner: int, exact: bool) -> None:
             prefix = term.endswith("*")
             body = term.rstrip("*")
-            table[_fold(body)].append(_Entry(kind, owner, body if exact else None, prefix))
+            table[fold_accents(body)].append(Entry(kind, owner, body if exact else None, prefix))
 
         for term in self.taxonomy.masks:
-            add(term, _MASK, -1, False)
+            add(term, MASK, -1, False)
         concepts = self.taxonomy.concepts
         for name, concept in concepts.items():
             ci = self._concept_index[name]
@@ -269,41 +129,39 @@ class Tagger:
                 for builtin in part.builtin:
                     terms += _builtin_terms(builtin)
                 for term in terms:
-                    add(term, _CONCEPT, ci, False)
+                    add(term, CONCEPT, ci, False)
                 for term in part.exact_terms:
-                    add(term, _CONCEPT, ci, True)
+                    add(term, CONCEPT, ci, True)
         for ri, compiled in enumerate(self._rules):
             for term in compiled.rule.terms:
-                add(term, _RULE, ri, False)
+                add(term, RULE, ri, False)
             for term in compiled.rule.exact_terms:
-                add(term, _RULE, ri, True)
+                add(term, RULE, ri, True)
         automaton = ahocorasick.Automaton()
         for key, entries in table.items():
             automaton.add_word(key, self._key_plan(len(key), entries))
         automaton.make_automaton()
         return automaton
 
-    def _key_plan(self, keylen: int, entries: list[_Entry]) -> _KeyPlan:
+    def _key_plan(self, keylen: int, entries: list[Entry]) -> KeyPlan:
         """What a match of one automaton key yields, sorted out once here rather than
         per match: concepts grouped by how their end is found, and per field the rules
         that may match there (in entry order, which decides ties between equal hits)."""
         plain = tuple(
-            e.owner for e in entries if e.kind == _CONCEPT and not e.exact and not e.prefix
+            e.owner for e in entries if e.kind == CONCEPT and not e.exact and not e.prefix
         )
-        prefixed = tuple(
-            e.owner for e in entries if e.kind == _CONCEPT and not e.exact and e.prefix
-        )
+        prefixed = tuple(e.owner for e in entries if e.kind == CONCEPT and not e.exact and e.prefix)
         rules = tuple(
             tuple(
                 (e.owner, e.prefix, e.exact)
                 for e in entries
-                if e.kind == _RULE and f in self._rule_fields[e.owner]
+                if e.kind == RULE and f in self._rule_fields[e.owner]
             )
             for f in range(len(FIELDS))
         )
-        special = tuple(e for e in entries if e.kind == _MASK or (e.kind == _CONCEPT and e.exact))
+        special = tuple(e for e in entries if e.kind == MASK or (e.kind == CONCEPT and e.exact))
         has_prefix = any(e.prefix for e in entries)
-        return _KeyPlan(keylen, plain, prefixed, rules, special, has_prefix)
+        return KeyPlan(keylen, plain, prefixed, rules, special, has_prefix)
 
     def _build_patterns(self) -> tuple[re.Pattern[str] | None, dict[str, int]]:
         parts: list[str] = []
@@ -326,8 +184,8 @@ class Tagger:
 
     # -- scanning ---------------------------------------------------------
 
-    def _scan(self, texts: list[str]) -> _Scan:
-        scan = _Scan(texts=texts, sentences=[None] * len(texts))
+    def _scan(self, texts: list[str]) -> Scan:
+        scan = Scan(texts=texts, sentences=[None] * len(texts))
         rule_hits = scan.rule_hits
         # (concept owners, field, start, end, exact): one group per automaton match.
         raw_concepts: list[tuple[tuple[int, ...], int, int, int, bool]] = []
@@ -336,7 +194,7 @@ class Tagger:
             if not text:
                 continue
             scan.lowered[f] = fold(text)
-            lowered = _strip_accents(scan.lowered[f])
+            lowered = strip_accents(scan.lowered[f])
             n = len(lowered)
             masks: list[tuple[int, int]] = []
             first_rule, first_concept = len(rule_hits), len(raw_concepts)
@@ -383,7 +241,7 @@ class Tagger:
                             continue
                         if entry.exact is not None and text[start:end] != entry.exact:
                             continue
-                        if entry.kind == _CONCEPT:
+                        if entry.kind == CONCEPT:
                             raw_concepts.append(((entry.owner,), f, start, hit_end, True))
                         else:
                             masks.append((start, hit_end))
@@ -429,7 +287,7 @@ class Tagger:
             scan.item_concepts.update(*scan.field_concepts)
         return scan
 
-    def _context_ok(self, scan: _Scan, rule: _CompiledRule, f: int, si: int) -> bool:
+    def _context_ok(self, scan: Scan, rule: CompiledRule, f: int, si: int) -> bool:
         r = rule.rule
         if rule.require and not scan.context(f, si, r.require_scope).issuperset(rule.require):
             return False
@@ -445,8 +303,8 @@ class Tagger:
             return not item.isdisjoint(rule.item_exclude_unless)
         return True
 
-    def _accepted_hits(self, scan: _Scan) -> list[_Hit]:
-        hits: list[_Hit] = []
+    def _accepted_hits(self, scan: Scan) -> list[Hit]:
+        hits: list[Hit] = []
         starts = [scan.sents(f).starts if t else [] for f, t in enumerate(scan.texts)]
         rules = self._rules
         # A rule's context is the same for every hit of it in one sentence.
@@ -465,21 +323,21 @@ class Tagger:
                     found = context_ok[key] = self._context_ok(scan, rule, f, si)
                 ok = found
             if ok:
-                hits.append(_Hit(ri, f, start, end, si))
+                hits.append(Hit(ri, f, start, end, si))
         return hits
 
     # -- scoring ----------------------------------------------------------
 
-    def _topic_scores(self, hits: list[_Hit], scan: _Scan) -> dict[int, tuple[float, float, _Hit]]:
+    def _topic_scores(self, hits: list[Hit], scan: Scan) -> dict[int, tuple[float, float, Hit]]:
         """Per topic: score (0-1), raw evidence total and the hit that best explains it."""
         s = self.taxonomy.scoring
         text_sents = len(scan.sentences[2]) if scan.sentences[2] is not None else 0
         text_norm = max(1.0, text_sents / s.length_norm_sentences) ** s.length_norm_power
-        by_rule: dict[int, list[_Hit]] = defaultdict(list)
+        by_rule: dict[int, list[Hit]] = defaultdict(list)
         for hit in hits:
             by_rule[hit.rule].append(hit)
         totals: dict[int, float] = defaultdict(float)
-        best: dict[int, tuple[float, _Hit]] = {}
+        best: dict[int, tuple[float, Hit]] = {}
         for ri, rule_hits in by_rule.items():
             compiled = self._rules[ri]
             weight = compiled.rule.weight
@@ -489,8 +347,8 @@ class Tagger:
             ]
             # Count a rule once per sentence: a sentence repeating a word is not more evidence.
             seen: set[tuple[int, int]] = set()
-            unique: list[_Hit] = []
-            rule_hits.sort(key=_FIELD_START)
+            unique: list[Hit] = []
+            rule_hits.sort(key=FIELD_START)
             for hit in rule_hits:
                 where = (hit.field, hit.sent)
                 if where not in seen:
@@ -512,7 +370,7 @@ class Tagger:
                 -current[1].start,
             ):
                 best[compiled.topic] = (top_value, top_hit)
-        out: dict[int, tuple[float, float, _Hit]] = {}
+        out: dict[int, tuple[float, float, Hit]] = {}
         for t, total in totals.items():
             if t not in best:
                 continue
@@ -520,7 +378,7 @@ class Tagger:
             out[t] = (round(score, 4), total, best[t][1])
         return out
 
-    def _more_than_passing(self, scan: _Scan, hits: list[_Hit], topic: int, total: float) -> bool:
+    def _more_than_passing(self, scan: Scan, hits: list[Hit], topic: int, total: float) -> bool:
         """A subtopic overshadowed by the article's main one is kept when its own evidence
         is strong: enough of it, from several different sentences (a headline repeated as
         the article's first line is one sentence, not two)."""
@@ -536,7 +394,7 @@ class Tagger:
                     return True
         return False
 
-    def _evidence(self, scan: _Scan, hit: _Hit) -> Evidence:
+    def _evidence(self, scan: Scan, hit: Hit) -> Evidence:
         sents = scan.sents(hit.field)
         return Evidence(
             sentence=sents.sentence(hit.sent),
@@ -624,16 +482,6 @@ def _literal_prefix(pattern: str) -> str | None:
             break
         chars.append(chr(arg))
     return "".join(chars) or None
-
-
-def _shouting(sents: Sentences, si: int) -> bool:
-    """An all-caps sentence ("DANCING ON ICE") says nothing about case-sensitive acronyms."""
-    start, end = sents.span(si)
-    segment = sents.text[start:end]
-    upper = sum(map(str.isupper, segment))
-    if upper < _SHOUT_MIN_LETTERS:
-        return False
-    return upper / (upper + sum(map(str.islower, segment))) > 0.8
 
 
 @functools.lru_cache(maxsize=8)
