@@ -4,15 +4,13 @@ against the sample site on 127.0.0.1; a second run must add no rows."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.support.airflow_cli import airflow, migrated_airflow_env
 
 TABLES = (
     "articles",
@@ -25,13 +23,6 @@ TABLES = (
     "fetch_failures",
     "quarantine",
 )
-
-
-def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run(
-        [str(airflow), *args], env=env, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT
-    )
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -48,22 +39,9 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, sample_site: str) -> d
         .read_text()
         .replace("http://127.0.0.1:8765", sample_site)
     )
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "GX_ANALYTICS_ENABLED": "false",
-        "POLICY_NEWS_DATA_DIR": str(home / "data"),
-        "POLICY_NEWS_FEEDS": str(feeds),
-        "POLICY_NEWS_ALLOWED_PRIVATE_NETS": "127.0.0.1/32",
-        "POLICY_NEWS_HOST_DELAY_S": "0",
-    }
-    env.pop("POLICY_NEWS_DB", None)
-    migrated = _airflow(["db", "migrate"], env)
-    assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+    env = migrated_airflow_env(
+        home, feeds, {"allowed_private_nets": "127.0.0.1/32", "host_delay_s": "0"}
+    )
     return env
 
 
@@ -71,7 +49,7 @@ def test_dag_run_through_airflow_loads_duckdb_and_rerun_adds_no_rows(
     airflow_env: dict[str, str],
 ) -> None:
     db = Path(airflow_env["POLICY_NEWS_DATA_DIR"]) / "policy_news.duckdb"
-    first = _airflow(["dags", "test", "policy_news_ingest"], airflow_env)
+    first = airflow(["dags", "test", "policy_news_ingest"], airflow_env)
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-3000:]
     assert "state=success" in first.stdout + first.stderr
     counts = _counts(db)
@@ -91,7 +69,7 @@ def test_dag_run_through_airflow_loads_duckdb_and_rerun_adds_no_rows(
     assert (db.parent / "policy_news.snapshot.duckdb").exists()
 
     # poll_all: fetch every feed again (they are not due yet) to prove the rerun adds nothing
-    second = _airflow(
+    second = airflow(
         ["dags", "test", "policy_news_ingest", "--conf", '{"poll_all": true}'], airflow_env
     )
     assert second.returncode == 0, second.stdout[-5000:] + second.stderr[-3000:]
@@ -115,7 +93,7 @@ def test_retag_dag_with_the_current_version_stores_probability_and_review_flag(
     articles = _counts(db)["articles"]
 
     conf = json.dumps({"taxonomy_version": version})
-    run = _airflow(["dags", "test", "policy_news_retag", "--conf", conf], airflow_env)
+    run = airflow(["dags", "test", "policy_news_retag", "--conf", conf], airflow_env)
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
     with duckdb.connect(str(db), read_only=True) as conn:
         versions = conn.execute(
@@ -156,7 +134,7 @@ def test_retag_dag_adds_a_new_taxonomy_version_and_keeps_the_old(
     db = Path(env["POLICY_NEWS_DATA_DIR"]) / "policy_news.duckdb"
     before = _counts(db)
 
-    run = _airflow(
+    run = airflow(
         ["dags", "test", "policy_news_retag", "--conf", '{"taxonomy_version": "e2e-next"}'], env
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
@@ -194,7 +172,7 @@ def test_blocking_check_fails_the_validate_task_and_loads_nothing(
         "POLICY_NEWS_DATA_DIR": str(tmp_path / "data"),
         "POLICY_NEWS_FEEDS": str(feeds),
     }
-    run = _airflow(["dags", "test", "policy_news_ingest"], env)
+    run = airflow(["dags", "test", "policy_news_ingest"], env)
     out = run.stdout + run.stderr
     assert "blocking data-quality check failed: run.failed_feed_share: 0.75 of feeds failed" in out
     assert "state=failed" in out

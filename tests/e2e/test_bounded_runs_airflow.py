@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.airflow_cli import airflow, migrated_airflow_env
 from tests.support.bounded_site import (
     BREAKER,
     CAP,
@@ -45,17 +42,6 @@ DRAIN_RUNS = 12  # at most; the test stops when the backlog is empty
 TASK_END_S = 10.0
 
 
-def _env_value(value: Any) -> str:
-    return ",".join(value) if isinstance(value, tuple) else str(value)
-
-
-def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run(
-        [str(airflow), *args], env=env, capture_output=True, text=True, timeout=900, cwd=REPO_ROOT
-    )
-
-
 @pytest.fixture(scope="module")
 def bounded_airflow(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("bounded_airflow")
@@ -73,27 +59,13 @@ def bounded_airflow(tmp_path_factory: pytest.TempPathFactory):
             "max_retries": 1,
             **SETTINGS,
         }
-        env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-            "GX_ANALYTICS_ENABLED": "false",
-            "POLICY_NEWS_DATA_DIR": str(home / "data"),
-            "POLICY_NEWS_FEEDS": str(registry),
-            **{f"POLICY_NEWS_{k.upper()}": _env_value(v) for k, v in values.items()},
-        }
-        env.pop("POLICY_NEWS_DB", None)
-        migrated = _airflow(["db", "migrate"], env)
-        assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+        env = migrated_airflow_env(home, registry, values)
         yield site, env, home / "data" / "policy_news.duckdb", main
 
 
 def _dag_run(env: dict[str, str]) -> str:
     """One `airflow dags test` of the ingest DAG; returns its run id (the newest run)."""
-    run = _airflow(["dags", "test", "policy_news_ingest"], env)
+    run = airflow(["dags", "test", "policy_news_ingest"], env)
     out = run.stdout + run.stderr
     assert run.returncode == 0 and "state=success" in out, out[-6000:]
     db = Path(env["POLICY_NEWS_DATA_DIR"]) / "policy_news.duckdb"

@@ -9,9 +9,9 @@ from policy_news.models import FeedItem
 from policy_news.sources.urls import article_id_for
 
 
-def _item(url: str, published: datetime | None) -> FeedItem:
+def _item(url: str, published: datetime | None, article_id: str | None = None) -> FeedItem:
     return FeedItem(
-        article_id=article_id_for(url),
+        article_id=article_id or article_id_for(url),
         url=url,
         original_url=url,
         feed_name="sample",
@@ -101,18 +101,7 @@ def test_a_full_backlog_holds_pages_not_the_requests_in_flight() -> None:
         delays = (0, 0.5, 0.5, 0.5)
         urls = [server.url(f"/sleep?s={d}&t={token()}") for d in delays]
         # ids of their own: the URLs differ only in query values an id ignores
-        items = {
-            f"page{i}": FeedItem(
-                article_id=f"page{i}",
-                url=url,
-                original_url=url,
-                feed_name="sample",
-                title="",
-                summary="",
-                published_at=None,
-            )
-            for i, url in enumerate(urls)
-        }
+        items = {f"page{i}": _item(url, None, f"page{i}") for i, url in enumerate(urls)}
         requests = [FetchRequest(i.url, kind="article", key=i.article_id) for i in items.values()]
         with thread_executor() as executor:
             batch = _fetch_and_extract(items, requests, settings, executor, backlog, limits, None)
