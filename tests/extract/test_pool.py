@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from policy_news.extract.pool import extraction_pool, shared_pool_open
 from policy_news.settings import Settings
@@ -48,20 +52,18 @@ def test_extraction_in_threads_never_runs_two_pages_at_once() -> None:
     assert len(seen) == 3 and all(executor is seen[0] for executor in seen)
 
 
-def test_workers_never_import_the_main_script_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("context", ["forkserver_context", "spawn_context"])
+def test_workers_never_import_the_main_script_again(tmp_path: Path, context: str) -> None:
     """Inside an Airflow task the main script is `airflow`, whose import fails there; a
     worker that re-imported it died, and every page of the run failed."""
-    import subprocess
-    import sys
-
     script = tmp_path / "console_script.py"
     script.write_text(
         "import os\n"
         "if __name__ != '__main__':\n"
         "    raise RuntimeError('the main script was imported again')\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
-        "from policy_news.extract.pool import forkserver_context\n"
-        "with ProcessPoolExecutor(max_workers=1, mp_context=forkserver_context()) as pool:\n"
+        f"from policy_news.extract.pool import {context}\n"
+        f"with ProcessPoolExecutor(max_workers=1, mp_context={context}()) as pool:\n"
         "    print('worker', pool.submit(os.getpid).result() != os.getpid())\n"
     )
     done = subprocess.run(
@@ -69,6 +71,25 @@ def test_workers_never_import_the_main_script_again(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "worker True"
+
+
+def test_forkserver_workers_start_with_trafilatura_and_the_language_model(
+    tmp_path: Path,
+) -> None:
+    """The forkserver preloads them once, so a worker does not pay ~1.3 CPU-s for them."""
+    script = tmp_path / "pool_script.py"
+    script.write_text(
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from policy_news.extract.pool import forkserver_context\n"
+        "with ProcessPoolExecutor(max_workers=1, mp_context=forkserver_context()) as pool:\n"
+        "    print(pool.submit(eval, \"'trafilatura' in __import__('sys').modules and \"\n"
+        "        \"__import__('py3langid').langid.IDENTIFIER is not None\").result())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"
 
 
 def _report_pool_workers(settings: Settings, out: object) -> None:

@@ -76,3 +76,20 @@ def test_a_feed_that_came_back_is_not_flagged_silent(settings: Settings) -> None
     assert silent["success"], silent
     assert not any("silent_zero" in w for w in summary["warnings"])
     assert fetches[0]["items_new"] == 2  # and the validated fetch rows carry the count
+
+
+def test_deferred_docs_are_built_later_from_the_stored_results(settings: Settings) -> None:
+    """`policy-news run` builds the Data Docs while it loads: validation leaves them
+    pending, and `build_docs` renders them from the run's dq_results file alone."""
+    from policy_news.pipeline.validate import build_docs
+
+    now = datetime.now(UTC)
+    _history(settings, now)
+    run_dir, paths = _run_folder(settings, now)
+    summary = validate_run(run_dir, paths, settings, defer_docs=True)
+    assert summary.get("docs_pending")
+    assert not (settings.docs_dir / "index.html").exists()
+    build_docs(summary["dq_results"], settings)
+    index = (settings.docs_dir / "index.html").read_text()
+    assert "feed_items" in index
+    assert (settings.docs_dir / "_runs" / "run-back.json").exists()

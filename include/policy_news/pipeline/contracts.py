@@ -116,6 +116,8 @@ class Validation(TypedDict):
     warnings: list[str]
     blocking: list[str]
     seconds: float
+    # Data Docs left for the caller to build (`build_docs`) while the run loads.
+    docs_pending: NotRequired[bool]
 
 
 class ValidatedRun(TypedDict):

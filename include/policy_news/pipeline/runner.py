@@ -14,7 +14,7 @@ from policy_news.pipeline.plan import plan_run
 from policy_news.pipeline.run_folder import new_run_id, run_dir_for
 from policy_news.pipeline.selection import select_new_items
 from policy_news.pipeline.tag import tag_batch
-from policy_news.pipeline.validate import BlockingCheckError, validate_stage
+from policy_news.pipeline.validate import BlockingCheckError, build_docs, validate_stage
 from policy_news.pipeline.validation_child import ValidationChild, keep_warm_child
 
 if TYPE_CHECKING:
@@ -125,18 +125,33 @@ def run_pipeline(
         keep = (run_id,) if keep_staging else ()
         try:
             validated = validate_stage(
-                run_dir, feed_results, article_results, tag_results, settings, child=child
+                run_dir,
+                feed_results,
+                article_results,
+                tag_results,
+                settings,
+                child=child,
+                defer_docs=True,
             )
         except BlockingCheckError as exc:
             assert exc.stats is not None  # validate_stage attaches them
             housekeep(settings, keep)  # the blocked run's staging stays for the retention
             return RunSummary(run_id, "blocked", exc.stats, message=str(exc))
+        validation = validated["validation"]
+        say(f"checks: {validation['checks_passed']} passed, {validation['checks_failed']} failed")
+        # The Data Docs (~1 CPU-s of GX rendering) are built while the run loads.
+        docs = None
+        if validation.get("docs_pending"):
+            if child is not None and child.alive:
+                docs = child.submit(build_docs, validation["dq_results"], settings)
+            else:
+                build_docs(validation["dq_results"], settings)
+        release_memory()
+        load = load_run(run_dir, validated, settings)
+        if docs is not None:
+            docs.result()
     finally:
         if child is not None:
-            child.close()
-    validation = validated["validation"]
-    say(f"checks: {validation['checks_passed']} passed, {validation['checks_failed']} failed")
-    release_memory()
-    load = load_run(run_dir, validated, settings)
+            child.stop()
     housekeep(settings, keep)
     return RunSummary(run_id, "success", validated["stats"], load=load)

@@ -133,13 +133,15 @@ def validate_stage(
     *,
     in_child_process: bool | None = None,
     child: ValidationChild | None = None,
+    defer_docs: bool = False,
 ) -> ValidatedRun:
     """Stats, then the checks; raises BlockingCheckError after recording a blocked run.
 
     `in_child_process` defaults to `settings.isolate_validation`: GX's import (~180 MB)
     and its frames then never sit under the load's peak. An Airflow task is already a
     process of its own and passes False. `child` is a warm validation process started
-    earlier by the caller (`run_pipeline`); the checks then run there.
+    earlier by the caller (`run_pipeline`); the checks then run there. `defer_docs`
+    leaves the Data Docs to the caller (`build_docs`, `docs_pending` in the verdict).
     """
     stats = collect_stats(run_dir, feed_results, article_results, tag_results)
     paths = staged_paths(feed_results, article_results, tag_results)
@@ -153,7 +155,7 @@ def validate_stage(
             # only the run's numbers to judge, without GX (plain_checks): no process needed
             validation = validate_run(run_dir, paths, settings)
         elif child is not None and child.alive:
-            validation = child.run(validate_run, str(run_dir), paths, settings)
+            validation = child.run(validate_run, str(run_dir), paths, settings, defer_docs)
         elif isolate:
             validation = _validate_in_child(run_dir, paths, settings)
         else:
@@ -172,17 +174,34 @@ def has_rows_to_validate(
     return any(r["items"] for r in feed_results) or any(r["tagged"] for r in tag_results)
 
 
+def build_docs(dq_results: str, settings: Settings) -> None:
+    """The Data Docs of a validated run, from its `dq_results` file (`docs_pending`)."""
+    import pandas as pd
+
+    _build_docs(pd.read_parquet(dq_results), settings)
+
+
+def _build_docs(results: Any, settings: Settings) -> None:
+    """`results`: a ValidationReport or a dq_results frame."""
+    from policy_news.quality import data_docs
+
+    try:
+        data_docs.build_data_docs(results, settings.docs_dir)
+    except Exception:  # docs are a convenience; never fail a run over them
+        log.exception("could not build Data Docs")
+
+
 def _validate_in_child(
     run_dir: StagedPath, paths: dict[str, list[str]], settings: Settings
 ) -> Validation:
-    from concurrent.futures import ProcessPoolExecutor
+    from policy_news.pipeline.validation_child import ValidationChild
 
-    from policy_news.extract.pool import forkserver_context
-
-    context = forkserver_context()
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
+    child = ValidationChild(settings)
+    try:
         # The URL, not the path: a remote filesystem's session does not cross processes.
-        return child.submit(validate_run, str(run_dir), paths, settings).result()
+        return child.run(validate_run, str(run_dir), paths, settings)
+    finally:
+        child.stop()
 
 
 def _detach_text(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -216,16 +235,21 @@ def _write_rejoined(
 
 
 def validate_run(
-    run_dir: StagedPath | str, paths: dict[str, list[str]], settings: Settings
+    run_dir: StagedPath | str,
+    paths: dict[str, list[str]],
+    settings: Settings,
+    defer_docs: bool = False,
 ) -> Validation:
     """Run the GX suites; write the rows that passed, quarantine and results as Parquet.
 
     A blocking failure is recorded in DuckDB (run row and check results, no data)
-    and raised, so the Airflow graph shows the run stopped here.
+    and raised, so the Airflow graph shows the run stopped here. With `defer_docs`, a
+    run that is not blocked leaves its Data Docs to `build_docs` (`docs_pending`), so
+    the caller can build them while it loads.
     """
     from policy_news.pipeline.load import load_input
     from policy_news.pipeline.memory import tune_allocators
-    from policy_news.quality import checks, data_docs
+    from policy_news.quality import checks
     from policy_news.store import connection, loader
     from policy_news.tagging.tagger import get_tagger
 
@@ -296,11 +320,11 @@ def validate_run(
         "blocking": report.blocking,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    try:
-        if report.gx_used:  # a run judged without GX leaves the last docs as they are
-            data_docs.build_data_docs(report, settings.docs_dir)
-    except Exception:  # docs are a convenience; never fail a run over them
-        log.exception("could not build Data Docs")
+    # a run judged without GX leaves the last docs as they are
+    if report.gx_used and defer_docs and not report.blocking:
+        summary["docs_pending"] = True
+    elif report.gx_used:
+        _build_docs(report, settings)
     if report.blocking:
         message = "blocking data-quality check failed: " + "; ".join(report.blocking)
         counts = {k: summary[k] for k in ("quarantined", "checks_passed", "checks_failed")}

@@ -13,10 +13,10 @@ judged without GX (quality/plain_checks.py).
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from policy_news.extract.pool import forkserver_context
+from policy_news.extract.pool import spawn_context
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,12 +47,12 @@ def _started() -> None:
 
 
 class ValidationChild:
-    """One forkserver process that imports the validation stack now and validates later."""
+    """One spawned process that imports the validation stack now and validates later."""
 
     def __init__(self, settings: Settings) -> None:
         self.executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=1,
-            mp_context=forkserver_context(),
+            mp_context=spawn_context(),
             initializer=_warm_up,
             initargs=(settings,),
         )
@@ -64,25 +64,25 @@ class ValidationChild:
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(*args)` in the child (after its warm-up) and return its result."""
+        return self.submit(fn, *args).result()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Start `fn(*args)` in the child; its result comes later."""
         if self.executor is None:
             raise RuntimeError("the validation child was discarded")
-        return self.executor.submit(fn, *args).result()
+        return self.executor.submit(fn, *args)
 
     def stop(self) -> None:
         """Stop the child now, mid-import if need be: its GX import must not compete with
-        the article stage for CPU, nor hold the run's end while it finishes."""
+        the article stage for CPU, nor hold the run's end while it finishes. At the end
+        of a run every result is in, and a spawned interpreter that exits on its own
+        spends ~1 s tearing GX down, so the child is terminated then too."""
         if self.executor is not None:
             executor, self.executor = self.executor, None
             processes = list((executor._processes or {}).values())  # no public handle
             executor.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.terminate()
-
-    def close(self) -> None:
-        """Stop the child and wait for it to exit."""
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
 
 
 def keep_warm_child(items_to_fetch: int) -> bool:
