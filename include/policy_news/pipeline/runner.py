@@ -139,7 +139,7 @@ def run_pipeline(
             return RunSummary(run_id, "blocked", exc.stats, message=str(exc))
         validation = validated["validation"]
         say(f"checks: {validation['checks_passed']} passed, {validation['checks_failed']} failed")
-        # The Data Docs (~1 CPU-s of GX rendering) are built while the run loads.
+        # The Data Docs (~0.5 CPU-s of GX rendering) are built while the run loads.
         docs = None
         if validation.get("docs_pending"):
             if child is not None and child.alive:

@@ -1,7 +1,7 @@
 """A validation process started ahead of time, so Great Expectations imports off the critical path.
 
 `policy-news run` validates in a child process (GX's ~180 MB and its frames never sit
-under the load). Started when validation begins, that child spends ~3 CPU-s importing
+under the load). Started when validation begins, that child spends ~5 CPU-s importing
 GX while the run waits for it: on a small poll that import is most of the validation
 stage. Started with the run instead, it imports while the run waits on the network.
 
