@@ -145,3 +145,28 @@ def test_stop_ends_the_child_mid_import(settings: Settings) -> None:
         assert time.monotonic() < deadline, "the stopped child is still running"
         time.sleep(0.05)
     assert not child.alive
+
+
+def test_story_code_imports_while_the_child_validates(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    """With articles to load, the validation wait is spent importing the loader's story
+    code in this process; without articles nothing is imported."""
+    import threading
+
+    seen: dict[str, Any] = {"imported": []}
+
+    def fake_validate_stage(*_a: Any, **_k: Any) -> Any:
+        seen["thread"] = threading.current_thread().name
+        return {"validation": {}, "stats": {}}
+
+    monkeypatch.setattr(runner, "validate_stage", fake_validate_stage)
+    monkeypatch.setattr(runner.importlib, "import_module", seen["imported"].append)
+    child: Any = FakeChild(settings)
+    tagged: Any = [{"tagged": 3}]
+    runner._validate(locate(settings.staging_dir), [], [], tagged, settings, child)
+    assert seen["imported"] == ["policy_news.stories.persistence"]
+    assert seen["thread"].startswith("validate")
+    seen["imported"].clear()
+    runner._validate(locate(settings.staging_dir), [], [], [{"tagged": 0}], settings, child)
+    assert seen["imported"] == []
