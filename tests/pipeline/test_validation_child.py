@@ -141,6 +141,7 @@ def test_stop_ends_the_child_mid_import(settings: Settings) -> None:
     # The executor's own thread may reap the process first, which hides the exit from
     # `process.join`; the kernel's view does not race.
     deadline = time.monotonic() + 3  # GX's import alone takes longer
+    assert process.pid is not None
     while _running(process.pid):
         assert time.monotonic() < deadline, "the stopped child is still running"
         time.sleep(0.05)
@@ -168,5 +169,6 @@ def test_story_code_imports_while_the_child_validates(
     assert seen["imported"] == ["policy_news.stories.persistence"]
     assert seen["thread"].startswith("validate")
     seen["imported"].clear()
-    runner._validate(locate(settings.staging_dir), [], [], [{"tagged": 0}], settings, child)
+    untagged: Any = [{"tagged": 0}]
+    runner._validate(locate(settings.staging_dir), [], [], untagged, settings, child)
     assert seen["imported"] == []
