@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO_ROOT
+from tools.bench.airflow_overhead import airflow_env
 
 
 def airflow(
@@ -34,19 +34,12 @@ def env_value(value: Any) -> str:
 def migrated_airflow_env(home: Path, feeds: Path, settings: dict[str, Any]) -> dict[str, str]:
     """The environment of a private Airflow in `home` (metadata migrated), with the project
     reading `feeds` and `settings` (as POLICY_NEWS_* variables)."""
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "GX_ANALYTICS_ENABLED": "false",
-        "POLICY_NEWS_DATA_DIR": str(home / "data"),
-        "POLICY_NEWS_FEEDS": str(feeds),
-        **{f"POLICY_NEWS_{k.upper()}": env_value(v) for k, v in settings.items()},
-    }
-    env.pop("POLICY_NEWS_DB", None)
+    env = airflow_env(
+        home,
+        home / "data",
+        feeds,
+        {f"POLICY_NEWS_{k.upper()}": env_value(v) for k, v in settings.items()},
+    )
     migrated = airflow(["db", "migrate"], env)
     assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
     return env

@@ -29,9 +29,11 @@ if TYPE_CHECKING:
     from tools.bench.site_content import Content, SiteSpec
 
 
-def _airflow_env(
+def airflow_env(
     home: Path, data_dir: Path, feeds: Path, settings_env: dict[str, str]
 ) -> dict[str, str]:
+    """The environment of a private Airflow in `home` (SQLite metadata, this repo's DAGs),
+    the project keeping its data under `data_dir` and reading `feeds` and `settings_env`."""
     repo = project_home()
     env = {
         **os.environ,
@@ -165,7 +167,7 @@ def compare(
     """DAG run vs CLI run on `feeds_main`; a second DAG run on `feeds_small` for the task count."""
     home = workdir / "airflow_home"
     home.mkdir(parents=True, exist_ok=True)
-    env = _airflow_env(home, workdir / "dag_data", feeds_main, settings_env)
+    env = airflow_env(home, workdir / "dag_data", feeds_main, settings_env)
     result: dict[str, Any] = {"migrate_s": round(migrate(home, env), 2)}
     result["dag"] = dag_test(env, workdir / "dag_test.log")
     result["dag"]["articles_loaded"] = loaded(workdir / "dag_data")
@@ -174,11 +176,11 @@ def compare(
     # Airflow's own cost: the run's wall time not spent inside a task (process start,
     # DAG parsing, run creation, state updates between tasks).
     result["dag"]["outside_tasks_s"] = round(result["dag"]["wall_s"] - times["sum_tasks_s"], 2)
-    cli_env = _airflow_env(home, workdir / "cli_data", feeds_main, settings_env)
+    cli_env = airflow_env(home, workdir / "cli_data", feeds_main, settings_env)
     result["cli"] = cli_run(cli_env, workdir / "cli_run.log")
     result["cli"]["articles_loaded"] = loaded(workdir / "cli_data")
     if feeds_small is not None:
-        small_env = _airflow_env(home, workdir / "dag_small_data", feeds_small, settings_env)
+        small_env = airflow_env(home, workdir / "dag_small_data", feeds_small, settings_env)
         result["dag_small"] = dag_test(small_env, workdir / "dag_test_small.log")
         result["dag_small"]["articles_loaded"] = loaded(workdir / "dag_small_data")
     counts = task_counts(home)
