@@ -309,7 +309,14 @@ class Tagger:
         rules = self._rules
         # A rule's context is the same for every hit of it in one sentence.
         context_ok: dict[tuple[int, int, int], bool] = {}
+        # Two terms of one rule can match the same words ("criticism" and "critic*"):
+        # that is one piece of evidence, not two.
+        seen: set[tuple[int, int, int, int]] = set()
         for ri, f, start, end, exact in scan.rule_hits:
+            key4 = (ri, f, start, end)
+            if key4 in seen:
+                continue
+            seen.add(key4)
             si = bisect_right(starts[f], start) - 1
             if exact and scan.is_shouting(f, si):
                 continue
