@@ -1,0 +1,124 @@
+"""Concepts changed in taxonomy 2026.05.0 (the 2025 headline set read in full).
+
+The headlines here are invented phrasings of each concept of the topic guide, not items
+of the labelled sets; the traps are the nearest things that must stay out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_news.tagging.tagger import Tagger
+from tests.tagging.conftest import subtopic_ids
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "subtopic"),
+    [
+        # Lawsuits over an immigration policy, rule or order, and enforcing immigration law.
+        ("Justice Department sues county over immigration policy", "", "courts_litigation"),
+        ("State files lawsuit over new immigration rule", "", "courts_litigation"),
+        (
+            "Administration takes city to court",
+            "Officials say the ordinance blocks efforts to enforce federal immigration laws.",
+            "courts_litigation",
+        ),
+        # Benefits withheld from or challenged for people without status.
+        ("Governor signs bill ending in-state tuition for undocumented students", "",
+         "status_restrictions"),
+        ("DOJ challenges Medicaid coverage for illegal immigrants", "", "status_restrictions"),
+        # Entry barred; protections from deportation ended; visas re-vetted.
+        ("New bill would bar certain migrants from entering the United States", "",
+         "status_restrictions"),
+        ("Agency ends policy that protected them from deportation", "immigrant youths",
+         "status_restrictions"),
+        ("State Department to re-vet millions of visa holders", "", "status_restrictions"),
+        # Removals to El Salvador's prison are removals.
+        ("Migrants sent to CECOT plead for return", "", "removal_deportation"),
+        # Agents turning up somewhere, or sent after a group, is an operation.
+        ("Immigration agents showed up outside a church during Sunday service", "",
+         "arrests_operations"),
+        ("ICE to go after immigrants with old deportation orders", "", "arrests_operations"),
+        # Crime framing: violent and sexual crimes of the people targeted.
+        ("ICE lodges detainer for illegal immigrant accused of rape", "", "crime_gangs"),
+        # Pleas are court news; a member of Congress is politics.
+        ("Rep. pleads not guilty to assaulting officers at immigration facility", "",
+         "courts_litigation"),
+        (
+            "Lawmaker pleads not guilty after immigration facility scuffle",
+            "Representative Jane Doe says the charges are political.",
+            "protest_politics",
+        ),
+        # Border Patrol at the border is border enforcement.
+        ("Border Patrol agents arrest migrants crossing the Rio Grande", "", "border"),
+        # A tirade about immigrants is political conflict.
+        (
+            "Somalis fear deportation after president's tirade",
+            "",
+            "protest_politics",
+        ),
+    ],
+)
+def test_2026_05_concepts_are_recognised(
+    tagger: Tagger, title: str, summary: str, subtopic: str
+) -> None:
+    result = tagger.tag(title, summary or None)
+    assert result.relevant, (title, result.score)
+    assert subtopic in subtopic_ids(result), (title, subtopic_ids(result))
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "subtopic"),
+    [
+        # Border Patrol sent into a city is an interior operation, not the border.
+        ("Border Patrol agents arrive in Chicago for immigration crackdown", "", "border"),
+        ("U.S. Border Patrol chief leads raids in Charlotte", "", "border"),
+        # A facility that is attacked is force news, not detention.
+        ("Sniper opens fire on ICE detention center, killing one", "", "detention"),
+        # Agents detaining people in a sweep is the arrest, not detention.
+        ("Agents descended on a flea market, detaining several vendors", "", "detention"),
+        # Police arrests for a crime are not enforcement operations.
+        (
+            "Sanctuary county freed man before his arrest on suspicion of murder",
+            "ICE had asked the county to hold him.",
+            "arrests_operations",
+        ),
+        # The White House as the executive suing is not politics; "war on terror" is no clash.
+        ("White House sues state over immigration law", "", "protest_politics"),
+        ("How the war on terror shaped student deportations", "", "protest_politics"),
+        # A court case that "pleads with" is not a plea.
+        ("Sheriff pleads with ICE to share shooting evidence", "", "courts_litigation"),
+    ],
+)
+def test_2026_05_subtopic_traps_stay_out(
+    tagger: Tagger, title: str, summary: str, subtopic: str
+) -> None:
+    result = tagger.tag(title, summary or None)
+    assert result.relevant, (title, result.score)
+    assert subtopic not in subtopic_ids(result), (title, subtopic_ids(result))
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Union lawsuit over pension rule heads to court",
+        "Students sue university over tuition increase",
+        "UK court rules on Home Office immigration policy",
+        "Serco representatives meet county officials about a prison contract",
+        "National Border Patrol Council endorses Senate candidate",
+        "Lawmakers debate Medicaid benefits for seniors",
+        "Travel bar reopens after renovation",
+        "Storm prevents tourists from entering the park",
+    ],
+)
+def test_2026_05_traps_stay_out(tagger: Tagger, title: str) -> None:
+    result = tagger.tag(title)
+    assert not result.relevant, (title, result.score)
+
+
+def test_two_terms_on_the_same_words_are_one_piece_of_evidence(tagger: Tagger) -> None:
+    """"criticism" matches both `criticism`-like and `critic*` terms of one rule."""
+    scan = tagger._scan(["ICE raids draw criticism from mayors", "", ""])
+    hits = tagger._accepted_hits(scan)
+    spans = [(h.rule, h.field, h.start, h.end) for h in hits]
+    assert len(spans) == len(set(spans))
