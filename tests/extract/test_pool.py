@@ -92,6 +92,32 @@ def test_forkserver_workers_start_with_trafilatura_and_the_language_model(
     assert done.stdout.strip() == "True"
 
 
+def test_the_forkserver_stops_with_the_last_pool_block(tmp_path: Path) -> None:
+    """Its preloaded modules (~120 MiB) must not sit beside the load; a later block starts
+    a new server and its workers still work."""
+    script = tmp_path / "stop_script.py"
+    script.write_text(
+        "import os\n"
+        "from multiprocessing import forkserver\n"
+        "from policy_news.extract.pool import extraction_pool\n"
+        "from policy_news.settings import get_settings\n"
+        "settings = get_settings().model_copy(update={'extract_workers': 2})\n"
+        "pids = []\n"
+        "for _ in range(2):\n"
+        "    with extraction_pool(settings) as pool:\n"
+        "        assert pool.submit(os.getpid).result() != os.getpid()\n"
+        "        pids.append(forkserver._forkserver._forkserver_pid)\n"
+        "    assert forkserver._forkserver._forkserver_pid is None\n"
+        "    assert not os.path.exists(f'/proc/{pids[-1]}'), 'forkserver still running'\n"
+        "print(len(set(pids)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "2"
+
+
 def _report_pool_workers(settings: Settings, out: object) -> None:
     from policy_news.extract.pool import pool_workers
 
