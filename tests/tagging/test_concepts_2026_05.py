@@ -51,6 +51,39 @@ from tests.tagging.conftest import subtopic_ids
         ),
         # Border Patrol at the border is border enforcement.
         ("Border Patrol agents arrest migrants crossing the Rio Grande", "", "border"),
+        # Concepts no labelled item needed, from probe headlines of the guide's wording:
+        # turn-backs at a port of entry, masked agents, farm raids, family separation, a
+        # military base holding migrants, courthouse arrests, admissions cut, agents seizing.
+        ("Asylum seekers turned away at port of entry", "", "border"),
+        ("State lawmakers pass bill banning masked agents", "", "protest_politics"),
+        ("Farmworkers stay home as raids spread through the valley", "", "worksite"),
+        ("Families separated at the border sue the government", "", "courts_litigation"),
+        ("Navy base to house migrants", "", "detention"),
+        ("Advocates warn of courthouse arrests", "", "arrests_operations"),
+        ("Refugee admissions cut to record low", "", "status_restrictions"),
+        ("Masked agents seize man outside hardware store", "", "arrests_operations"),
+        # Second probe round: US-only laws whatever nationality is named, the southwest
+        # border, immigration custody and task forces, contracts ended and cooperation
+        # limited, force by "agents" in an immigration headline, harbouring and evading,
+        # removals to a named country, and headlines that do not say "US".
+        ("Venezuelans expelled under wartime law", "", "removal_deportation"),
+        ("Apprehensions at southwest border drop again", "", "border"),
+        ("Man dies in immigration custody", "", "detention"),
+        ("Florida troopers join immigration task force", "", "local_cooperation_287g"),
+        ("City council votes to end contract with ICE", "", "sanctuary_noncooperation"),
+        (
+            "Governor signs law limiting police cooperation with immigration agents",
+            "",
+            "sanctuary_noncooperation",
+        ),
+        ("Agents use tear gas on crowd outside immigration building", "", "use_of_force"),
+        ("Driver drags officer during immigration stop", "", "use_of_force"),
+        ("Woman charged with helping an immigrant evade arrest", "", "courts_litigation"),
+        ("Administration to send migrants to Eswatini", "", "removal_deportation"),
+        ("Hundreds of immigrants picked up in weekend operation", "", "arrests_operations"),
+        ("Student's visa revoked after op-ed", "", "status_restrictions"),
+        ("Appeals court lets administration end protections for Venezuelans", "",
+         "status_restrictions"),
         # A tirade about immigrants is political conflict.
         (
             "Somalis fear deportation after president's tirade",
@@ -108,6 +141,19 @@ def test_2026_05_subtopic_traps_stay_out(
         "National Border Patrol Council endorses Senate candidate",
         "Lawmakers debate Medicaid benefits for seniors",
         "Travel bar reopens after renovation",
+        "Police raid cannabis farm in the hills",
+        "Drug raid at dairy farm nets fentanyl",
+        "Army base to host veterans parade",
+        "Ukrainian refugees housed at military base in Poland",
+        "Budget cuts hit visa processing office",
+        "Cuts to refugee aid in Europe",
+        "Farmworkers protest heat rules in California",
+        "Hong Kong police arrest masked protesters",
+        "Mexico detains hundreds of migrants heading north",
+        "Canada revokes visas of foreign students",
+        "Rio Grande do Sul floods displace thousands",
+        "Immigrants held a rally for better wages",
+        "Ukraine extends wartime law for another 90 days",
         "Storm prevents tourists from entering the park",
     ],
 )
