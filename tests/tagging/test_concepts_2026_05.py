@@ -84,6 +84,13 @@ from tests.tagging.conftest import subtopic_ids
         ("Student's visa revoked after op-ed", "", "status_restrictions"),
         ("Appeals court lets administration end protections for Venezuelans", "",
          "status_restrictions"),
+        # Third probe round.
+        ("Sheriff ends jail deal with federal immigration authorities", "",
+         "sanctuary_noncooperation"),
+        ("Police chief says officers will not ask about immigration status", "",
+         "sanctuary_noncooperation"),
+        ("Factory owner charged with hiring undocumented workers", "", "worksite"),
+        ("Appeals court upholds block on deportations to South Sudan", "", "courts_litigation"),
         # A tirade about immigrants is political conflict.
         (
             "Somalis fear deportation after president's tirade",
@@ -121,6 +128,8 @@ def test_2026_05_concepts_are_recognised(
         ("How the war on terror shaped student deportations", "", "protest_politics"),
         # A court case that "pleads with" is not a plea.
         ("Sheriff pleads with ICE to share shooting evidence", "", "courts_litigation"),
+        # ICE holding people is not an "ICE hold" (a detainer).
+        ("Inside the warehouse where ICE holds hundreds", "", "local_cooperation_287g"),
     ],
 )
 def test_2026_05_subtopic_traps_stay_out(
@@ -154,6 +163,9 @@ def test_2026_05_subtopic_traps_stay_out(
         "Rio Grande do Sul floods displace thousands",
         "Immigrants held a rally for better wages",
         "Ukraine extends wartime law for another 90 days",
+        "Deportivo Cali beats rivals 2-0",
+        "Korea tightens visa rules for Chinese tourists",
+        "Israel deports activists from flotilla",
         "Storm prevents tourists from entering the park",
     ],
 )
