@@ -24,26 +24,41 @@ from tests.tagging.conftest import subtopic_ids
             "courts_litigation",
         ),
         # Benefits withheld from or challenged for people without status.
-        ("Governor signs bill ending in-state tuition for undocumented students", "",
-         "status_restrictions"),
+        (
+            "Governor signs bill ending in-state tuition for undocumented students",
+            "",
+            "status_restrictions",
+        ),
         ("DOJ challenges Medicaid coverage for illegal immigrants", "", "status_restrictions"),
         # Entry barred; protections from deportation ended; visas re-vetted.
-        ("New bill would bar certain migrants from entering the United States", "",
-         "status_restrictions"),
-        ("Agency ends policy that protected them from deportation", "immigrant youths",
-         "status_restrictions"),
+        (
+            "New bill would bar certain migrants from entering the United States",
+            "",
+            "status_restrictions",
+        ),
+        (
+            "Agency ends policy that protected them from deportation",
+            "immigrant youths",
+            "status_restrictions",
+        ),
         ("State Department to re-vet millions of visa holders", "", "status_restrictions"),
         # Removals to El Salvador's prison are removals.
         ("Migrants sent to CECOT plead for return", "", "removal_deportation"),
         # Agents turning up somewhere, or sent after a group, is an operation.
-        ("Immigration agents showed up outside a church during Sunday service", "",
-         "arrests_operations"),
+        (
+            "Immigration agents showed up outside a church during Sunday service",
+            "",
+            "arrests_operations",
+        ),
         ("ICE to go after immigrants with old deportation orders", "", "arrests_operations"),
         # Crime framing: violent and sexual crimes of the people targeted.
         ("ICE lodges detainer for illegal immigrant accused of rape", "", "crime_gangs"),
         # Pleas are court news; a member of Congress is politics.
-        ("Rep. pleads not guilty to assaulting officers at immigration facility", "",
-         "courts_litigation"),
+        (
+            "Rep. pleads not guilty to assaulting officers at immigration facility",
+            "",
+            "courts_litigation",
+        ),
         (
             "Lawmaker pleads not guilty after immigration facility scuffle",
             "Representative Jane Doe says the charges are political.",
@@ -82,13 +97,22 @@ from tests.tagging.conftest import subtopic_ids
         ("Administration to send migrants to Eswatini", "", "removal_deportation"),
         ("Hundreds of immigrants picked up in weekend operation", "", "arrests_operations"),
         ("Student's visa revoked after op-ed", "", "status_restrictions"),
-        ("Appeals court lets administration end protections for Venezuelans", "",
-         "status_restrictions"),
+        (
+            "Appeals court lets administration end protections for Venezuelans",
+            "",
+            "status_restrictions",
+        ),
         # Third probe round.
-        ("Sheriff ends jail deal with federal immigration authorities", "",
-         "sanctuary_noncooperation"),
-        ("Police chief says officers will not ask about immigration status", "",
-         "sanctuary_noncooperation"),
+        (
+            "Sheriff ends jail deal with federal immigration authorities",
+            "",
+            "sanctuary_noncooperation",
+        ),
+        (
+            "Police chief says officers will not ask about immigration status",
+            "",
+            "sanctuary_noncooperation",
+        ),
         ("Factory owner charged with hiring undocumented workers", "", "worksite"),
         ("Appeals court upholds block on deportations to South Sudan", "", "courts_litigation"),
         # A tirade about immigrants is political conflict.
@@ -175,7 +199,7 @@ def test_2026_05_traps_stay_out(tagger: Tagger, title: str) -> None:
 
 
 def test_two_terms_on_the_same_words_are_one_piece_of_evidence(tagger: Tagger) -> None:
-    """"criticism" matches both `criticism`-like and `critic*` terms of one rule."""
+    """ "criticism" matches both `criticism`-like and `critic*` terms of one rule."""
     scan = tagger._scan(["ICE raids draw criticism from mayors", "", ""])
     hits = tagger._accepted_hits(scan)
     spans = [(h.rule, h.field, h.start, h.end) for h in hits]
