@@ -52,6 +52,15 @@ def test_extraction_in_threads_never_runs_two_pages_at_once() -> None:
     assert len(seen) == 3 and all(executor is seen[0] for executor in seen)
 
 
+def _run_script(script: Path) -> str:
+    """Run `script` as a main program (pools need their own process); its stripped stdout."""
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
 @pytest.mark.parametrize("context", ["forkserver_context", "spawn_context"])
 def test_workers_never_import_the_main_script_again(tmp_path: Path, context: str) -> None:
     """Inside an Airflow task the main script is `airflow`, whose import fails there; a
@@ -66,11 +75,7 @@ def test_workers_never_import_the_main_script_again(tmp_path: Path, context: str
         f"with ProcessPoolExecutor(max_workers=1, mp_context={context}()) as pool:\n"
         "    print('worker', pool.submit(os.getpid).result() != os.getpid())\n"
     )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "worker True"
+    assert _run_script(script) == "worker True"
 
 
 def test_forkserver_workers_start_with_trafilatura_and_the_language_model(
@@ -85,11 +90,7 @@ def test_forkserver_workers_start_with_trafilatura_and_the_language_model(
         "    print(pool.submit(eval, \"'trafilatura' in __import__('sys').modules and \"\n"
         "        \"__import__('py3langid').langid.IDENTIFIER is not None\").result())\n"
     )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "True"
+    assert _run_script(script) == "True"
 
 
 def test_the_forkserver_stops_with_the_last_pool_block(tmp_path: Path) -> None:
@@ -111,11 +112,7 @@ def test_the_forkserver_stops_with_the_last_pool_block(tmp_path: Path) -> None:
         "    assert not os.path.exists(f'/proc/{pids[-1]}'), 'forkserver still running'\n"
         "print(len(set(pids)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "2"
+    assert _run_script(script) == "2"
 
 
 def _report_pool_workers(settings: Settings, out: object) -> None:
