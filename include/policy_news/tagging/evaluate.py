@@ -346,7 +346,11 @@ def run(
             }
     set_name, half = CROSS_PERIOD
     if set_name in sets:
-        frozen = Tagger.from_path(cross_taxonomy) if cross_taxonomy else tagger
+        frozen = (
+            Tagger.from_path(cross_taxonomy)
+            if cross_taxonomy is not None and cross_taxonomy.is_file()
+            else tagger
+        )
         subset = [i for i in sets[set_name] if split_half(i.id) == half]
         out["cross_period"] = {
             "set": f"{set_name}/{half}",
