@@ -68,6 +68,10 @@ def test_cross_period_figure_comes_from_the_frozen_taxonomy(tagger: Tagger) -> N
     assert cross["tagger"].micro["f1"] == pytest.approx(0.697, abs=0.001)
     same = run(LABELS, tagger, cross_taxonomy=None)["cross_period"]
     assert same["taxonomy_version"] == tagger.version
+    missing = Path("/nonexistent/taxonomy.yaml")  # an image shipped without tests/
+    assert run(LABELS, tagger, cross_taxonomy=missing)["cross_period"]["taxonomy_version"] == (
+        tagger.version
+    )
 
 
 @needs_labels
