@@ -10,8 +10,9 @@ import pytest
 
 from policy_news import models, staging
 
-# Model fields that never reach staging as such (the page goes to its own schema).
-NOT_STAGED = {"raw_html_gz"}
+# Model fields that never reach the articles file (the page and the text's sketches go
+# to their own kinds: article_html, article_sketches).
+NOT_STAGED = {"raw_html_gz", "shingle_sketch", "word_sketch", "shingle_count"}
 
 MODEL_OF_KIND = {
     "feed_fetches": models.FeedFetch,
@@ -43,6 +44,12 @@ def _columns(db: Path, table: str) -> set[str]:
 def test_model_fields_are_the_staging_columns(kind: str) -> None:
     fields = [f.name for f in dataclasses.fields(MODEL_OF_KIND[kind]) if f.name not in NOT_STAGED]
     assert fields == staging.SCHEMAS[kind].names, f"{MODEL_OF_KIND[kind].__name__} vs {kind}"
+
+
+def test_the_side_kinds_take_their_columns_from_the_article() -> None:
+    article = {f.name for f in dataclasses.fields(models.Article)}
+    for kind in ("article_html", "article_sketches"):
+        assert set(staging.SCHEMAS[kind].names) <= article, kind
 
 
 @pytest.mark.parametrize("kind", sorted(TABLE_OF_KIND))

@@ -88,6 +88,11 @@ class Article:
     # whether it falls in the taxonomy's borderline band (see TagResult).
     relevance_probability: float | None = None
     needs_review: bool = False
+    # The text's MinHash values (stories.sketches, little-endian uint32) made by the
+    # extraction worker, staged as `article_sketches` for the loader's story checks.
+    shingle_sketch: bytes | None = None
+    word_sketch: bytes | None = None
+    shingle_count: int | None = None
 
 
 @dataclass

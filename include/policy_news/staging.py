@@ -117,6 +117,16 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("raw_html_gz", pa.binary()),
         ]
     ),
+    # The text's MinHash values, made by the extraction worker (stories.sketches): the
+    # loader's near-duplicate and story checks read them instead of hashing every text.
+    "article_sketches": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("shingle_sketch", pa.binary()),
+            ("word_sketch", pa.binary()),
+            ("shingle_count", pa.int32()),
+        ]
+    ),
     "failures": pa.schema(
         [
             ("article_id", pa.string()),

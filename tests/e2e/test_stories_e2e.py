@@ -82,12 +82,32 @@ def runs(
     settings = isolated_settings(
         root / "data", allowed_private_nets=("127.0.0.1/32",), host_delay_s=0.0
     )
-    first = run_pipeline(settings, _feeds(site, root, FIRST_OUTLETS), poll_all=True)
-    assert first.outcome == "success", first.message
-    after_first = _wire_story(settings.db_path)
-    second = run_pipeline(settings, _feeds(site, root, (*FIRST_OUTLETS, "plains")), poll_all=True)
-    assert second.outcome == "success", second.message
-    yield settings, {"first": first, "second": second, "after_first": after_first}
+    from policy_news.stories import near_duplicates
+
+    hashed_by_loader: list[str] = []
+
+    def counted(text: str) -> Any:
+        hashed_by_loader.append(text)
+        return build_signature(text)
+
+    build_signature = near_duplicates.build_signature
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(near_duplicates, "build_signature", counted)
+        first = run_pipeline(settings, _feeds(site, root, FIRST_OUTLETS), poll_all=True)
+        assert first.outcome == "success", first.message
+        after_first = _wire_story(settings.db_path)
+        feeds = _feeds(site, root, (*FIRST_OUTLETS, "plains"))
+        second = run_pipeline(settings, feeds, poll_all=True)
+        assert second.outcome == "success", second.message
+    yield (
+        settings,
+        {
+            "first": first,
+            "second": second,
+            "after_first": after_first,
+            "hashed_by_loader": hashed_by_loader,
+        },
+    )
 
 
 def test_copies_of_one_wire_story_form_one_story(runs) -> None:
@@ -157,6 +177,28 @@ def test_runs_report_what_they_found(runs) -> None:
     assert (first["stories_assigned"], first["new_stories"]) == (5, 3)
     assert (second["articles"], second["near_duplicates"]) == (1, 1)
     assert (second["stories_assigned"], second["new_stories"]) == (1, 0)
+
+
+def test_the_loader_compares_the_sketches_the_workers_made(runs) -> None:
+    """Every loaded text came with its sketches from extraction: the loader hashed none,
+    and what it stored is the signature of the stored text."""
+    from policy_news.stories.signatures import build_signature, sketch_to_bytes
+
+    settings, result = runs
+    assert result["hashed_by_loader"] == []
+    rows = _rows(
+        settings.db_path,
+        "SELECT s.shingles, s.words, s.shingle_count, a.text "
+        "FROM article_signatures s JOIN articles a USING (article_id)",
+    )
+    assert len(rows) == 6
+    for shingles, words, count, text in rows:
+        expected = build_signature(text)
+        assert (shingles, words, count) == (
+            sketch_to_bytes(expected.shingles),
+            sketch_to_bytes(expected.words),
+            expected.shingle_count,
+        )
 
 
 def test_the_weekly_report_counts_the_event_once(runs, tmp_path: Path) -> None:

@@ -38,6 +38,19 @@ def test_extract_page_reads_text_and_metadata() -> None:
     assert gzip.decompress(fields["raw_html_gz"]) == PAGE.encode()
 
 
+@pytest.mark.parametrize("page", ["article", "shell"])
+def test_the_worker_stages_the_sketches_of_the_text_it_extracted(page: str) -> None:
+    """The loader compares these instead of hashing the text again: they must be its."""
+    from policy_news.stories.sketches import sketch_text, values_from_bytes
+
+    html = PAGE.encode() if page == "article" else SHELL
+    fields = extract_page(html, "https://ledger.example/sheriff-287g")
+    expected = sketch_text(fields["text"])
+    assert fields["shingle_count"] == expected.shingle_count > 0
+    assert (values_from_bytes(fields["shingle_sketch"]) == expected.shingles).all()
+    assert (values_from_bytes(fields["word_sketch"]) == expected.words).all()
+
+
 def test_page_without_text_is_a_recorded_failure() -> None:
     fields = extract_page(b"<html><body></body></html>", "https://x.example/")
     assert fields["error_kind"] == "no_text"

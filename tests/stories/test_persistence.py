@@ -210,3 +210,71 @@ def test_non_relevant_articles_stay_out_of_stories(conn, fixture_articles):
     update_near_duplicates(conn, ids)
     update_stories(conn, ids)
     assert "b1" not in {m for ms in story_members(conn).values() for m in ms}
+
+
+def _staged_sketches(conn, ids, text_of=None):
+    """The `article_sketches` table the extraction workers stage, from the stored texts."""
+    import pyarrow as pa
+
+    from policy_news import staging
+    from policy_news.stories.sketches import sketch_text, values_to_bytes
+
+    texts = dict(conn.execute("SELECT article_id, text FROM articles").fetchall())
+    rows = []
+    for article_id in ids:
+        sketches = sketch_text((text_of or texts)[article_id])
+        rows.append(
+            {
+                "article_id": article_id,
+                "shingle_sketch": values_to_bytes(sketches.shingles),
+                "word_sketch": values_to_bytes(sketches.words),
+                "shingle_count": sketches.shingle_count,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=staging.SCHEMAS["article_sketches"])
+
+
+def _stored_signatures(conn):
+    return conn.execute(
+        "SELECT article_id, shingles, words, shingle_count FROM article_signatures ORDER BY 1"
+    ).fetchall()
+
+
+def test_staged_sketches_give_the_same_copies_and_signatures(conn, migrated_db, fixture_articles):
+    from policy_news.stories.persistence import staged_signatures
+
+    ids = _load_fixture(conn, fixture_articles)
+    staged = staged_signatures(_staged_sketches(conn, ids))
+    assert set(staged) == set(ids)
+    assert update_near_duplicates(conn, ids, staged=staged) == 1
+    with_staged = _stored_signatures(conn)
+    duplicate = conn.execute(
+        "SELECT near_duplicate_of, duplicate_similarity FROM articles WHERE article_id = 'a1-copy'"
+    ).fetchone()
+    assert update_near_duplicates(conn, ids) == 1  # hashed here, as retag does
+    assert _stored_signatures(conn) == with_staged
+    assert (
+        conn.execute(
+            "SELECT near_duplicate_of, duplicate_similarity FROM articles "
+            "WHERE article_id = 'a1-copy'"
+        ).fetchone()
+        == duplicate
+    )
+
+
+def test_the_loader_uses_the_staged_sketch_and_hashes_what_has_none(conn, fixture_articles):
+    from policy_news.stories.persistence import staged_signatures
+    from policy_news.stories.sketches import sketch_text, values_to_bytes
+
+    ids = _load_fixture(conn, fixture_articles)
+    # b1 staged with a1's values: the stored signature must be the staged one
+    staged = staged_signatures(
+        _staged_sketches(conn, ["b1"], {"b1": fixture_articles["a1"]["text"]})
+    )
+    update_near_duplicates(conn, ids, staged=staged)
+    stored = {row[0]: row for row in _stored_signatures(conn)}
+    a1_values = values_to_bytes(sketch_text(fixture_articles["a1"]["text"]).shingles)
+    assert stored["b1"][1][-len(a1_values) :] == a1_values
+    # a2 had no staged sketch: hashed from its own text
+    a2_values = values_to_bytes(sketch_text(fixture_articles["a2"]["text"]).shingles)
+    assert stored["a2"][1][-len(a2_values) :] == a2_values

@@ -85,6 +85,9 @@ def _article(
         raw_html_gz=fields["raw_html_gz"],
         content_hash=_content_hash(fields, text),
         extraction_status=fields.get("extraction_status", "ok"),
+        shingle_sketch=fields.get("shingle_sketch"),
+        word_sketch=fields.get("word_sketch"),
+        shingle_count=fields.get("shingle_count"),
     )
 
 

@@ -61,6 +61,7 @@ def fetch_article_batch(
     articles_path = batch_file(run_dir, "articles", index)
     failures_path = batch_file(run_dir, "failures", index)
     html_path = batch_file(run_dir, "html", index)
+    sketches_path = batch_file(run_dir, "sketches", index)
     deferred_path = batch_file(run_dir, "deferred", index)
     fetched = failed = 0
     deferred: dict[str, int] = {}
@@ -68,6 +69,7 @@ def fetch_article_batch(
         extraction_pool(settings),  # one pool for every chunk, shared with concurrent batches
         staging.StreamWriter("articles", articles_path) as articles_out,
         staging.StreamWriter("article_html", html_path) as html_out,
+        staging.StreamWriter("article_sketches", sketches_path) as sketches_out,
         staging.StreamWriter("failures", failures_path) as failures_out,
         staging.StreamWriter("deferred_items", deferred_path) as deferred_out,
     ):
@@ -88,6 +90,7 @@ def fetch_article_batch(
                 }
                 for a in articles
             )
+            sketches_out.write(a for a in articles if a.shingle_sketch is not None)
             articles_out.write(articles)
             failures_out.write(failures)
             deferred_out.write(
@@ -113,6 +116,7 @@ def fetch_article_batch(
         "index": index,
         "articles": str(articles_path),
         "article_html": str(html_path),
+        "article_sketches": str(sketches_path),
         "failures": str(failures_path),
         "fetched": fetched,
         "failed": failed,

@@ -59,6 +59,8 @@ class ArticleBatchResult(TypedDict):
     index: int
     articles: str
     article_html: str
+    # absent from results of the code before the worker made them: the loader hashes then
+    article_sketches: NotRequired[str]
     failures: str
     fetched: int
     failed: int

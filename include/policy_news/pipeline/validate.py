@@ -58,13 +58,15 @@ class StagedPaths:
     article_facts: list[str] = field(default_factory=list)
     article_relevance: list[str] = field(default_factory=list)
     article_html: list[str] = field(default_factory=list)  # archived by the loader, never validated
-    # Handed to the loader as they are: items left for later, pending items looked at.
+    # Handed to the loader as they are: items left for later, pending items looked at,
+    # the texts' MinHash values.
     deferred_items: list[str] = field(default_factory=list)
     pending_taken: list[str] = field(default_factory=list)
+    article_sketches: list[str] = field(default_factory=list)
 
 
 # Kinds no check reads; validation copies them through to the loader.
-PASSED_THROUGH = ("deferred_items", "pending_taken")
+PASSED_THROUGH = ("deferred_items", "pending_taken", "article_sketches")
 
 
 def staged_paths(
@@ -83,6 +85,9 @@ def staged_paths(
         article_facts=[r["article_facts"] for r in tag_results],
         article_relevance=[r["article_relevance"] for r in tag_results],
         deferred_items=[r["deferred_items"] for r in article_results if r.get("deferred_items")],
+        article_sketches=[
+            r["article_sketches"] for r in article_results if r.get("article_sketches")
+        ],
     )
     return asdict(paths)
 

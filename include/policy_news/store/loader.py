@@ -172,13 +172,15 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         # new costs.
         from policy_news.stories.persistence import (
             near_duplicate_params,
+            staged_signatures,
             story_params,
             update_near_duplicates,
             update_stories,
         )
 
     tables["feed_config"] = _feed_config_table(load.feeds)
-    for kind in ("deferred_items", "pending_taken"):  # runs staged before deferrals existed
+    # runs staged before deferrals (or worker-made sketches) existed
+    for kind in ("deferred_items", "pending_taken", "article_sketches"):
         tables.setdefault(kind, staging.SCHEMAS[kind].empty_table())
     now = datetime.now(UTC)
     started = time.perf_counter()
@@ -228,7 +230,9 @@ def load_run(conn: duckdb.DuckDBPyConnection, load: LoadInput) -> dict[str, int]
         near_duplicates = stories_assigned = new_stories = 0
         if article_ids:
             params = near_duplicate_params(settings)
-            near_duplicates = update_near_duplicates(conn, article_ids, params)
+            near_duplicates = update_near_duplicates(
+                conn, article_ids, params, staged_signatures(tables["article_sketches"])
+            )
             stories = update_stories(conn, article_ids, story_params(settings))
             stories_assigned, new_stories = stories.stories_assigned, stories.new_stories
         stories_seconds = time.perf_counter() - stories_started

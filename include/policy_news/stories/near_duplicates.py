@@ -58,6 +58,8 @@ class ArticleText:
     text: str
     seen_at: datetime
     content_hash: str | None = None
+    # made from `text` by the extraction worker; None: built here
+    signature: TextSignature | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def find_near_duplicates(
                 Match(article.article_id, original.root, 1.0, original.article_id, "exact")
             )
             continue
-        signature = build_signature(article.text)
+        signature = article.signature or build_signature(article.text)
         found = index.most_similar(article.article_id, article.seen_at, signature)
         canonical_id = None
         if found is not None:

@@ -27,13 +27,20 @@ from policy_news.stories.near_duplicates import (
     StoredSignature,
     find_near_duplicates,
 )
-from policy_news.stories.signatures import TextSignature, sketch_from_bytes, sketch_to_bytes
+from policy_news.stories.signatures import (
+    TextSignature,
+    signature_of,
+    sketch_from_bytes,
+    sketch_to_bytes,
+)
+from policy_news.stories.sketches import TextSketches, values_from_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import date
 
     import duckdb
+    import pyarrow as pa
 
     from policy_news.settings import Settings
 
@@ -113,12 +120,35 @@ def load_signature_window(conn: duckdb.DuckDBPyConnection, since: date) -> list[
     ]
 
 
+def staged_signatures(sketches: pa.Table) -> dict[str, TextSignature]:
+    """The signatures of the MinHash values the extraction workers staged (`article_sketches`)."""
+    rows = zip(
+        sketches.column("article_id").to_pylist(),
+        sketches.column("shingle_sketch").to_pylist(),
+        sketches.column("word_sketch").to_pylist(),
+        sketches.column("shingle_count").to_pylist(),
+        strict=True,
+    )
+    return {
+        article_id: signature_of(
+            TextSketches(values_from_bytes(shingles), values_from_bytes(words), count)
+        )
+        for article_id, shingles, words, count in rows
+        if shingles is not None and words is not None and count is not None
+    }
+
+
 def update_near_duplicates(
     conn: duckdb.DuckDBPyConnection,
     article_ids: Sequence[str],
     params: NearDuplicateParams | None = None,
+    staged: Mapping[str, TextSignature] | None = None,
 ) -> int:
-    """Check the loaded articles against the window; store their signatures and matches."""
+    """Check the loaded articles against the window; store their signatures and matches.
+
+    `staged` holds signatures the extraction workers made from the same texts (by
+    article id); an article without one is hashed here (retag, runs staged before).
+    """
     params = params or NearDuplicateParams()
     _ids_table(conn, article_ids)
     days = _batch_days(conn)
@@ -130,8 +160,9 @@ def update_near_duplicates(
         "FROM articles a JOIN _stories_ids USING (article_id) JOIN article_days d USING (article_id)"
     ).fetchall()
     day_of = {row[0]: row[4] for row in rows}
+    staged = staged or {}
     result = find_near_duplicates(
-        [ArticleText(r[0], r[1], r[2], r[3]) for r in rows], window, params
+        [ArticleText(r[0], r[1], r[2], r[3], staged.get(r[0])) for r in rows], window, params
     )
     conn.execute(
         "UPDATE articles SET near_duplicate_of = NULL, duplicate_similarity = NULL "

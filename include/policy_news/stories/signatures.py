@@ -1,59 +1,32 @@
 """MinHash signatures of article text, and their compact bytes for DuckDB.
 
 Two signatures per article, both over the same lower-cased `\\w+` words the exact
-content fingerprint uses:
-
-* **shingles**: word 5-grams. Copies of one wire story share most of them even
-  with another headline, boilerplate or a trimmed paragraph, while two outlets
-  writing up the same event in their own words share almost none. This is the
-  near-duplicate signal.
-* **words**: the distinct content words (stop words dropped). Independent write-ups
-  of one event share names, places and numbers, so this is the story signal.
-
-Hashing is done once per word (crc32, in C) and combined into shingle hashes with
-numpy, so a signature costs well under a millisecond; datasketch then applies its
-permutations. The permutations are built once per process, not per article.
+content fingerprint uses (see sketches.TextSketches): word 5-shingles for
+near-duplicates, distinct content words for stories. The values are computed with
+numpy in sketches.py (the extraction workers make them there, off the single
+writer's path); this module wraps them in datasketch's LeanMinHash for comparing
+and storing.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-import zlib
 from dataclasses import dataclass
 
-import numpy as np
-from datasketch import LeanMinHash, MinHash
+from datasketch import LeanMinHash
 
-NUM_PERM = 128
-SEED = 1
-SHINGLE_WORDS = 5
+from policy_news.stories.sketches import (
+    NUM_PERM,
+    SEED,
+    STOP_WORDS,
+    TextSketches,
+    sketch_text,
+    words_of,
+)
+
+__all__ = ["NUM_PERM", "STOP_WORDS", "TextSignature", "build_signature", "words_of"]
+
 _SCHEME = "affine32"
 _BYTEORDER = "<"  # stored bytes must read the same on any machine
-_WORDS = re.compile(r"\w+")
-# Odd 64-bit multipliers, one per position in a shingle; the product is mixed again
-# by datasketch's MurmurHash3 finalizer, so this only needs to separate positions.
-_POSITION_MULTIPLIERS = np.array(
-    [
-        0x9E3779B97F4A7C15,
-        0xC2B2AE3D27D4EB4F,
-        0x165667B19E3779F9,
-        0xD6E8FEB86659FD93,
-        0xFF51AFD7ED558CCD,
-        0xC4CEB9FE1A85EC53,
-        0x94D049BB133111EB,
-        0xBF58476D1CE4E5B9,
-    ],
-    dtype=np.uint64,
-)
-_STOP_WORDS_TEXT = """
-a an and are as at be been but by for from had has have he her his i in is it its of
-on or our said says she that the their them they this to was we were what when which
-who will with would you your not no after also about more than there over into out
-up new one two just so if all can could may been being do does did us year years
-last first week day monday tuesday wednesday thursday friday saturday sunday
-"""
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -65,76 +38,18 @@ class TextSignature:
     shingle_count: int
 
 
-def words_of(text: str) -> list[str]:
-    """The words the exact fingerprint hashes: lower-cased `\\w+` runs."""
-    return _WORDS.findall(text.lower())
-
-
-@functools.cache
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    # datasketch draws 2 x NUM_PERM random numbers per MinHash; draw them once.
-    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
-
-
-@functools.lru_cache(maxsize=1 << 17)
-def _word_hash(word: str) -> int:
-    return zlib.crc32(word.encode("utf-8"))
-
-
-def _word_hashes(words: list[str]) -> np.ndarray:
-    return np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
-
-
-def _fmix32(values: np.ndarray) -> np.ndarray:
-    # MurmurHash3's finalizer, as datasketch's affine32 scheme applies it to inputs.
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
-
-
-@functools.cache
-def _stop_hashes() -> np.ndarray:
-    singles = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [str(d) for d in range(10)]
-    return _word_hashes(sorted(STOP_WORDS.union(singles)))
-
-
-def shingle_hashes(hashes: np.ndarray, size: int = SHINGLE_WORDS) -> np.ndarray:
-    """Distinct 32-bit hashes of the word `size`-grams (the whole text when shorter)."""
-    if not len(hashes):
-        return np.empty(0, dtype=np.uint32)
-    width = min(size, len(hashes))
-    count = len(hashes) - width + 1
-    combined = np.zeros(count, dtype=np.uint64)
-    for position in range(width):
-        combined ^= hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
-    return np.unique((combined >> np.uint64(32)).astype(np.uint32))
-
-
-def content_word_hashes(hashes: np.ndarray) -> np.ndarray:
-    """Distinct hashes of the words that are neither stop words nor single characters."""
-    kept = hashes[~np.isin(hashes, _stop_hashes())]
-    return np.unique(kept.astype(np.uint32))
-
-
-def _sketch(hashes: np.ndarray) -> LeanMinHash:
-    """The MinHash datasketch's `update_batch` computes, without its per-value Python loop."""
-    a, b = _permutations()
-    if len(hashes):
-        permuted = _fmix32(hashes.astype(np.uint32)).reshape(-1, 1) * a + b
-        values = permuted.min(axis=0)
-    else:
-        values = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+def _lean(values: object) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
+
+
+def signature_of(sketches: TextSketches) -> TextSignature:
+    """The signature of values made by `sketches` (in a worker, or just now)."""
+    return TextSignature(_lean(sketches.shingles), _lean(sketches.words), sketches.shingle_count)
 
 
 def build_signature(text: str) -> TextSignature:
     """Both sketches of a text (an empty text gives empty sketches that match nothing)."""
-    hashes = _word_hashes(words_of(text))
-    shingles = shingle_hashes(hashes)
-    return TextSignature(_sketch(shingles), _sketch(content_word_hashes(hashes)), len(shingles))
+    return signature_of(sketch_text(text))
 
 
 def is_empty(sketch: LeanMinHash) -> bool:
