@@ -109,3 +109,26 @@ def test_rewrites_are_deterministic(fixture_articles):
     assert first == [c.text for c in rewrites("a2", source["title"], source["text"])]
     assert len({*first}) == len(first)
     assert all(a != b for a, b in itertools.combinations(first, 2))
+
+
+def test_a_story_reprinted_many_times_points_each_copy_at_its_most_similar_earlier_one(
+    fixture_articles,
+):
+    """Many candidates per copy (a wire story at dozens of outlets): the similarity is
+    datasketch's estimate, and the copy matches the most similar earlier article."""
+    from policy_news.stories.signatures import build_signature, jaccard
+
+    source = fixture_articles["a1"]
+    copies = [rewrite(f"a1-{n}", source["title"], source["text"], n) for n in range(1, 31)]
+    batch = [_text("a1", source["text"], 0)] + [
+        _text(c.article_id, c.text, i + 1) for i, c in enumerate(copies)
+    ]
+    signatures = {a.article_id: build_signature(a.text) for a in batch}
+    order = {a.article_id: a.seen_at for a in batch}
+    matches = find_near_duplicates(batch).matches
+    assert {m.duplicate_of for m in matches} == {"a1"} and len(matches) == len(copies)
+    for match in matches:
+        mine = signatures[match.article_id].shingles
+        assert match.similarity == jaccard(mine, signatures[match.matched].shingles)
+        earlier = [i for i in signatures if order[i] < order[match.article_id]]
+        assert match.similarity == max(jaccard(mine, signatures[i].shingles) for i in earlier)

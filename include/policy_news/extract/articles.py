@@ -51,7 +51,7 @@ _BACKLOG_POLL_S = 0.01
 # CPU seconds summed over the pages this process handed out, measured inside the
 # workers: `cpu_s` is trafilatura's text and metadata extraction alone (the work that
 # bounds throughput), `page_cpu_s` everything a worker does per page (extraction plus
-# language, fingerprint and compressing the page for the archive).
+# language, the fingerprint and story sketches, compressing the page for the archive).
 EXTRACTION_STATS: dict[str, float] = {"pages": 0, "cpu_s": 0.0, "page_cpu_s": 0.0}
 _STATS_LOCK = threading.Lock()
 

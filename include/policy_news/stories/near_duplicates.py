@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from datasketch import MinHashLSH
 
 from policy_news.stories.signatures import (
@@ -26,7 +27,6 @@ from policy_news.stories.signatures import (
     build_signature,
     containment,
     is_empty,
-    jaccard,
 )
 
 if TYPE_CHECKING:
@@ -145,12 +145,21 @@ class SignatureIndex:
         """The earlier indexed article this one copies, with the estimated Jaccard."""
         if is_empty(signature.shingles):
             return None
+        earlier = [
+            other
+            for other in map(self._by_id.__getitem__, self._lsh.query(signature.shingles))
+            if other.article_id != article_id and _order(other) < (seen_at, article_id)
+        ]
+        if not earlier:
+            return None
+        # Estimated Jaccard with every candidate at once: the share of equal MinHash
+        # values, as LeanMinHash.jaccard computes it (indexed sketches are never empty).
+        # A wire story reprinted by hundreds of outlets makes hundreds of candidates.
+        values = np.stack([other.signature.shingles.hashvalues for other in earlier])
+        equal = np.count_nonzero(values == signature.shingles.hashvalues, axis=1)
         best: tuple[float, tuple[datetime, str], StoredSignature] | None = None
-        for key in self._lsh.query(signature.shingles):
-            other = self._by_id[key]
-            if key == article_id or _order(other) >= (seen_at, article_id):
-                continue
-            similarity = jaccard(signature.shingles, other.signature.shingles)
+        for other, shared in zip(earlier, equal.tolist(), strict=True):
+            similarity = shared / NUM_PERM
             if not self._is_copy(similarity, signature, other.signature):
                 continue
             # most similar first; among equals the earliest
