@@ -278,3 +278,19 @@ def test_the_loader_uses_the_staged_sketch_and_hashes_what_has_none(conn, fixtur
     # a2 had no staged sketch: hashed from its own text
     a2_values = values_to_bytes(sketch_text(fixture_articles["a2"]["text"]).shingles)
     assert stored["a2"][1][-len(a2_values) :] == a2_values
+
+
+def test_sketches_of_other_parameters_are_hashed_again_not_fatal(conn, fixture_articles, caplog):
+    import pyarrow as pa
+
+    from policy_news import staging
+    from policy_news.stories.persistence import staged_signatures
+
+    ids = _load_fixture(conn, fixture_articles)
+    good = _staged_sketches(conn, ids).to_pylist()
+    good[0]["shingle_sketch"] = good[0]["shingle_sketch"][:256]  # 64 permutations
+    table = pa.Table.from_pylist(good, schema=staging.SCHEMAS["article_sketches"])
+    staged = staged_signatures(table)
+    assert set(staged) == set(ids) - {ids[0]}
+    assert "other MinHash parameters" in caplog.text
+    assert update_near_duplicates(conn, ids, staged=staged) == 1

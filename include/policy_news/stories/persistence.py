@@ -8,6 +8,7 @@ also what retag has. The order matters: near-duplicates first (stories use them)
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from policy_news.stories.signatures import (
     sketch_from_bytes,
     sketch_to_bytes,
 )
-from policy_news.stories.sketches import TextSketches, values_from_bytes
+from policy_news.stories.sketches import SKETCH_BYTES, TextSketches, values_from_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from policy_news.settings import Settings
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,11 @@ def load_signature_window(conn: duckdb.DuckDBPyConnection, since: date) -> list[
 
 
 def staged_signatures(sketches: pa.Table) -> dict[str, TextSignature]:
-    """The signatures of the MinHash values the extraction workers staged (`article_sketches`)."""
+    """The signatures of the MinHash values the extraction workers staged (`article_sketches`).
+
+    Values of another size (staged by code with other MinHash parameters) are left out,
+    with a warning: those texts are hashed by the loader instead.
+    """
     rows = zip(
         sketches.column("article_id").to_pylist(),
         sketches.column("shingle_sketch").to_pylist(),
@@ -129,13 +137,22 @@ def staged_signatures(sketches: pa.Table) -> dict[str, TextSignature]:
         sketches.column("shingle_count").to_pylist(),
         strict=True,
     )
-    return {
-        article_id: signature_of(
+    signatures: dict[str, TextSignature] = {}
+    for article_id, shingles, words, count in rows:
+        if count is None or not all(
+            v is not None and len(v) == SKETCH_BYTES for v in (shingles, words)
+        ):
+            continue
+        signatures[article_id] = signature_of(
             TextSketches(values_from_bytes(shingles), values_from_bytes(words), count)
         )
-        for article_id, shingles, words, count in rows
-        if shingles is not None and words is not None and count is not None
-    }
+    if len(signatures) < sketches.num_rows:
+        log.warning(
+            "%d staged sketches were made with other MinHash parameters; their texts are "
+            "hashed by the loader",
+            sketches.num_rows - len(signatures),
+        )
+    return signatures
 
 
 def update_near_duplicates(
