@@ -152,7 +152,10 @@ def section_stories(results: dict[str, Any]) -> None:
     """Near-duplicates and stories in the loader: CPU per article against the pipeline's."""
     from tools.bench import stories_overhead
 
-    say("\n== near-duplicates and stories: the loader's extra CPU per article ==")
+    say(
+        "\n== near-duplicates and stories: their CPU per article (the texts' sketches "
+        "included, which the extraction workers make in a pipeline run) =="
+    )
     if not stories_overhead.CORPUS.is_file():
         say("shared corpus not found: skipped")
         return

@@ -1,4 +1,8 @@
-"""CPU the loader spends on near-duplicates and stories, per article of a realistic batch.
+"""CPU of near-duplicates and stories, per article of a realistic batch.
+
+The texts are hashed here as the loader does for texts without staged sketches (retag);
+in a pipeline run the extraction workers make those sketches (~2 ms a page) and the
+loader only compares them, so the loader's own share is lower than the figure.
 
 `python -m tools.bench.stories_overhead [--articles 500] [--days 3]`
 
