@@ -34,7 +34,7 @@ from policy_news.stories.signatures import (
     sketch_from_bytes,
     sketch_to_bytes,
 )
-from policy_news.stories.sketches import SKETCH_BYTES, TextSketches, values_from_bytes
+from policy_news.stories.sketches import TextSketches, values_from_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -139,13 +139,13 @@ def staged_signatures(sketches: pa.Table) -> dict[str, TextSignature]:
     )
     signatures: dict[str, TextSignature] = {}
     for article_id, shingles, words, count in rows:
-        if count is None or not all(
-            v is not None and len(v) == SKETCH_BYTES for v in (shingles, words)
-        ):
+        if shingles is None or words is None or count is None:
             continue
-        signatures[article_id] = signature_of(
-            TextSketches(values_from_bytes(shingles), values_from_bytes(words), count)
-        )
+        try:
+            values = TextSketches(values_from_bytes(shingles), values_from_bytes(words), count)
+        except ValueError:  # another size: values_from_bytes names it
+            continue
+        signatures[article_id] = signature_of(values)
     if len(signatures) < sketches.num_rows:
         log.warning(
             "%d staged sketches were made with other MinHash parameters; their texts are "
